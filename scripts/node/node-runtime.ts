@@ -1,0 +1,96 @@
+// Run scripts/node/setup.sh and teardown.sh from TypeScript (kubelet, CLI, tests) and read node.env.
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+
+const SETUP = fileURLToPath(new URL('./setup.sh', import.meta.url));
+const TEARDOWN = fileURLToPath(new URL('./teardown.sh', import.meta.url));
+
+export interface SetupOptions {
+  podCidr?: string;
+  bridge?: string;
+  cgroupRoot?: string;
+  /** Do not tag busybox as docker.io/library/busybox:latest. */
+  noBusyboxAlias?: boolean;
+  /** Kill the script after this long (default 10 minutes: a cold apt install can be slow). */
+  timeoutMs?: number;
+}
+
+/** What setup.sh wrote to DATA_DIR/node.env. */
+export interface NodeEnv {
+  dataDir: string;
+  containerdSocket: string;
+  containerdPidFile: string;
+  cniNetwork: string;
+  cniBridge: string;
+  cniConfDir: string;
+  podCidr: string;
+  podGateway: string;
+  cgroupRoot: string;
+  snapshotter: string;
+  sandboxImage: string;
+  busyboxImage: string;
+  busyboxAlias: string;
+}
+
+export interface ScriptResult {
+  output: string;
+  ms: number;
+}
+
+function run(script: string, args: string[], timeoutMs: number): Promise<ScriptResult> {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    execFile('bash', [script, ...args], { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 16 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        const output = stdout + stderr;
+        if (error) reject(new Error(`${script} ${args.join(' ')} failed: ${error.message}\n${output}`, { cause: error }));
+        else resolve({ output, ms: Date.now() - started });
+      });
+  });
+}
+
+/**
+ * Bring up the node runtime under `dataDir` (root only) and return its facts. Idempotent; rejects with
+ * the script's output when it fails or runs past `timeoutMs`.
+ */
+export async function setupNode(dataDir: string, options: SetupOptions = {}): Promise<ScriptResult & { env: NodeEnv }> {
+  const args = [dataDir];
+  if (options.podCidr) args.push('--pod-cidr', options.podCidr);
+  if (options.bridge) args.push('--bridge', options.bridge);
+  if (options.cgroupRoot) args.push('--cgroup-root', options.cgroupRoot);
+  if (options.noBusyboxAlias) args.push('--no-busybox-alias');
+  const result = await run(SETUP, args, options.timeoutMs ?? 600_000);
+  return { ...result, env: await readNodeEnv(dataDir) };
+}
+
+/** Stop the node runtime under `dataDir` and clean the host; `purge` also deletes what setup wrote. Never rejects on leftovers. */
+export function teardownNode(dataDir: string, options: { purge?: boolean; timeoutMs?: number } = {}): Promise<ScriptResult> {
+  return run(TEARDOWN, options.purge ? [dataDir, '--purge'] : [dataDir], options.timeoutMs ?? 120_000);
+}
+
+/** Parse DATA_DIR/node.env (KEY=value lines); rejects when setup.sh has not written it. */
+export async function readNodeEnv(dataDir: string): Promise<NodeEnv> {
+  const text = await readFile(`${dataDir.replace(/\/+$/, '')}/node.env`, 'utf8');
+  const values = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const m = /^([A-Z_]+)=(.*)$/.exec(line);
+    if (m) values.set(m[1]!, m[2]!);
+  }
+  const get = (key: string): string => values.get(key) ?? '';
+  return {
+    dataDir: get('DATA_DIR'),
+    containerdSocket: get('CONTAINERD_SOCKET'),
+    containerdPidFile: get('CONTAINERD_PID_FILE'),
+    cniNetwork: get('CNI_NETWORK'),
+    cniBridge: get('CNI_BRIDGE'),
+    cniConfDir: get('CNI_CONF_DIR'),
+    podCidr: get('POD_CIDR'),
+    podGateway: get('POD_GATEWAY'),
+    cgroupRoot: get('CGROUP_ROOT'),
+    snapshotter: get('SNAPSHOTTER'),
+    sandboxImage: get('SANDBOX_IMAGE'),
+    busyboxImage: get('BUSYBOX_IMAGE'),
+    busyboxAlias: get('BUSYBOX_ALIAS'),
+  };
+}
