@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DiscoveryService } from './discovery.ts';
 import { FIXTURE } from './fixture-catalogue.ts';
+import { decodeOpenAPIV2 } from './openapi-v2-proto.ts';
 import { GIT_VERSION, KUBE_VERSION, versionInfo } from './version.ts';
 
 const KUBECTL_ACCEPT =
@@ -50,11 +51,15 @@ describe('discovery responses', () => {
 });
 
 describe('OpenAPI responses', () => {
-  it('answers the protobuf-only /openapi/v2 Accept kubectl sends with 406 (JSON would break its proto decoder)', () => {
-    expect(service.openAPIV2('application/com.github.proto-openapi.spec.v2@v1.0+protobuf').status).toBe(406);
+  it('answers the protobuf-only /openapi/v2 Accept kubectl sends with gnostic protobuf under the JSON ETag', () => {
     const r = service.openAPIV2('application/json');
     expect(r).toMatchObject({ status: 200, headers: { 'Content-Type': 'application/json' } });
     expect(service.openAPIV2('application/json', r.headers.ETag).status).toBe(304);
+    const pb = service.openAPIV2('application/com.github.proto-openapi.spec.v2@v1.0+protobuf');
+    expect(pb).toMatchObject({ status: 200, headers: { 'Content-Type': 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf', ETag: r.headers.ETag, Vary: 'Accept' } });
+    expect(decodeOpenAPIV2(pb.body as Uint8Array)).toEqual(JSON.parse(r.body as string));
+    expect(service.openAPIV2('application/com.github.proto-openapi.spec.v2.v1.0+protobuf', r.headers.ETag)).toMatchObject({ status: 304, body: '' });
+    expect(service.openAPIV2('text/plain').status).toBe(406);
   });
 
   it('serves a hashed v3 document immutably, redirects a stale hash and honours If-None-Match', () => {

@@ -1,0 +1,63 @@
+// Starts one tskube cluster for the whole conformance run, unless KUBECONFIG already names a cluster to test.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestProject } from 'vitest/node';
+
+let child: ChildProcess | undefined;
+let dataDir: string | undefined;
+
+export async function setup(project: TestProject): Promise<void> {
+  if (process.env.KUBECONFIG && !process.env.TSKUBE_CONFORMANCE_OWN_CLUSTER) {
+    project.provide('kubeconfig', process.env.KUBECONFIG);
+    project.provide('ownCluster', false);
+    return;
+  }
+  dataDir = mkdtempSync(join(tmpdir(), 'tskube-conformance-'));
+  child = spawn(process.execPath, ['bin/tskube.mjs', 'up', '--data-dir', dataDir, '--port', '0', '--no-kubelet'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const kubeconfig = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('tskube up did not print its KUBECONFIG within 60 s')), 60_000);
+    let out = '';
+    child!.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const m = /export KUBECONFIG=(\S+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    });
+    child!.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`tskube up exited with ${code} before serving`));
+    });
+  });
+  project.provide('kubeconfig', kubeconfig);
+  project.provide('ownCluster', true);
+  project.provide('dataDir', dataDir);
+}
+
+export async function teardown(): Promise<void> {
+  if (child && child.exitCode === null) {
+    child.kill('SIGTERM');
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        child?.kill('SIGKILL');
+        resolve();
+      }, 5000);
+      child!.once('exit', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    kubeconfig: string;
+    ownCluster: boolean;
+    dataDir: string;
+  }
+}

@@ -1,0 +1,82 @@
+// The API server as a unit: data dir → PKI, tokens, storage, catalogue → HTTPS listener, plus bootstrap objects.
+import { createServer, type Server } from 'node:https';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { ensureAdminAccess, loadTokenFile, type AdminAccess } from '../kubeconfig/index.ts';
+import { openSqliteBackend } from './storage/sqlite.ts';
+import type { Backend } from './storage/backend.ts';
+import { GenericStore } from './registry/store.ts';
+import { Catalogue } from './registry/catalogue.ts';
+import { resources } from './registry/index.ts';
+import { Authenticator } from './auth/authenticate.ts';
+import { createRequestListener } from './http/app.ts';
+import { bootstrapCluster } from './bootstrap.ts';
+import { createLogger, type Logger } from './log.ts';
+
+export interface ApiServerOptions {
+  dataDir: string;
+  port: number;
+  bind: string;
+  /** Defaults to SQLite at `<dataDir>/state.db`. */
+  backend?: Backend;
+  log?: Logger;
+}
+
+export interface RunningApiServer {
+  url: string;
+  port: number;
+  access: AdminAccess;
+  store: GenericStore;
+  catalogue: Catalogue;
+  server: Server;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_DB_FILE = 'state.db';
+
+/** Starts serving; resolves once the listener is bound and the bootstrap objects exist. */
+export async function startApiServer(opts: ApiServerOptions): Promise<RunningApiServer> {
+  const log = opts.log ?? createLogger('apiserver');
+  mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
+  const host = opts.bind === '0.0.0.0' || opts.bind === '::' ? '127.0.0.1' : opts.bind;
+  const provisionalUrl = `https://${host.includes(':') ? `[${host}]` : host}:${opts.port}`;
+  const access = await ensureAdminAccess(opts.dataDir, provisionalUrl, { ips: [opts.bind].filter((ip) => /^[\d.]+$/.test(ip) && ip !== '0.0.0.0') });
+  const backend = opts.backend ?? openSqliteBackend(join(opts.dataDir, DEFAULT_DB_FILE), { log: (m: string) => log.debug(m) });
+  const store = new GenericStore(backend);
+  const catalogue = new Catalogue(resources);
+  const authenticator = new Authenticator(loadTokenFile(access.tokensPath));
+  let ready = false;
+  const listener = createRequestListener({ store, catalogue, authenticator, log, ready: () => ready, externalAddress: `${host}:${opts.port}` });
+  const server = createServer({ cert: access.pki.servingCertPem, key: access.pki.servingKeyPem, keepAliveTimeout: 65_000 }, listener);
+  // Watches are long-lived: no request timeout from node itself (each watch has its own).
+  server.requestTimeout = 0;
+  server.headersTimeout = 60_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.bind, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  // With port 0 the real port is known only now: point the admin kubeconfig at it.
+  const finalAccess = url === provisionalUrl ? access : await ensureAdminAccess(opts.dataDir, url);
+  await bootstrapCluster(store, catalogue);
+  ready = true;
+  log.info('serving', { url });
+  return {
+    url,
+    port,
+    access: finalAccess,
+    store,
+    catalogue,
+    server,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await backend.close();
+    },
+  };
+}

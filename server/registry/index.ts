@@ -1,0 +1,106 @@
+// The served resource catalogue: every ResourceDef, lookups, and API groups in upstream's discovery order.
+import type { ResourceDef } from './types.ts';
+import { coreResources } from './core.ts';
+import { appsResources } from './apps.ts';
+import { batchResources } from './batch.ts';
+import { eventsV1Events } from './events.ts';
+import { rbacResources } from './rbac.ts';
+import { endpointslices, leases, poddisruptionbudgets, priorityclasses } from './small-groups.ts';
+
+/**
+ * Upstream kube-apiserver's group/version priorities (cmd/kube-apiserver aggregator table): /apis lists
+ * groups by group priority (descending), ties by name; within a group the highest version priority is
+ * preferred. Includes groups we do not serve, so that other layers can place them.
+ */
+export const API_VERSION_PRIORITIES: readonly { group: string; version: string; groupPriority: number; versionPriority: number }[] = [
+  { group: '', version: 'v1', groupPriority: 18000, versionPriority: 1 },
+  { group: 'apiregistration.k8s.io', version: 'v1', groupPriority: 18000, versionPriority: 15 },
+  { group: 'apps', version: 'v1', groupPriority: 17800, versionPriority: 15 },
+  { group: 'events.k8s.io', version: 'v1', groupPriority: 17750, versionPriority: 15 },
+  { group: 'authentication.k8s.io', version: 'v1', groupPriority: 17700, versionPriority: 15 },
+  { group: 'authorization.k8s.io', version: 'v1', groupPriority: 17600, versionPriority: 15 },
+  { group: 'autoscaling', version: 'v2', groupPriority: 17500, versionPriority: 30 },
+  { group: 'autoscaling', version: 'v1', groupPriority: 17500, versionPriority: 15 },
+  { group: 'batch', version: 'v1', groupPriority: 17400, versionPriority: 15 },
+  { group: 'certificates.k8s.io', version: 'v1', groupPriority: 17300, versionPriority: 15 },
+  { group: 'networking.k8s.io', version: 'v1', groupPriority: 17200, versionPriority: 15 },
+  { group: 'policy', version: 'v1', groupPriority: 17100, versionPriority: 15 },
+  { group: 'rbac.authorization.k8s.io', version: 'v1', groupPriority: 17000, versionPriority: 15 },
+  { group: 'storage.k8s.io', version: 'v1', groupPriority: 16800, versionPriority: 15 },
+  { group: 'admissionregistration.k8s.io', version: 'v1', groupPriority: 16700, versionPriority: 15 },
+  { group: 'apiextensions.k8s.io', version: 'v1', groupPriority: 16700, versionPriority: 15 },
+  { group: 'scheduling.k8s.io', version: 'v1', groupPriority: 16600, versionPriority: 15 },
+  { group: 'coordination.k8s.io', version: 'v1', groupPriority: 16500, versionPriority: 15 },
+  { group: 'node.k8s.io', version: 'v1', groupPriority: 16300, versionPriority: 15 },
+  { group: 'discovery.k8s.io', version: 'v1', groupPriority: 16200, versionPriority: 15 },
+  { group: 'flowcontrol.apiserver.k8s.io', version: 'v1', groupPriority: 16100, versionPriority: 21 },
+  { group: 'resource.k8s.io', version: 'v1beta1', groupPriority: 15900, versionPriority: 9 },
+];
+
+/** A group's place in /apis (lower sorts first); unknown groups go last, by name. */
+export function groupRank(group: string): [number, string] {
+  const p = API_VERSION_PRIORITIES.find((x) => x.group === group);
+  // The core group is served at /api, before every named group.
+  return [group === '' ? Number.NEGATIVE_INFINITY : p ? -p.groupPriority : 0, group];
+}
+
+function compareGroups(a: string, b: string): number {
+  const [pa, na] = groupRank(a);
+  const [pb, nb] = groupRank(b);
+  if (pa !== pb) return pa - pb;
+  return na < nb ? -1 : na > nb ? 1 : 0;
+}
+
+const unordered: readonly ResourceDef[] = [
+  ...coreResources,
+  ...appsResources,
+  eventsV1Events,
+  ...batchResources,
+  poddisruptionbudgets,
+  ...rbacResources,
+  priorityclasses,
+  leases,
+  endpointslices,
+];
+
+/** Every served resource, grouped in discovery order (core, then groups by upstream priority), alphabetical within a group. */
+export const resources: readonly ResourceDef[] = [...unordered].sort((a, b) => compareGroups(a.group, b.group) || (a.plural < b.plural ? -1 : a.plural > b.plural ? 1 : 0));
+
+const byPath = new Map(resources.map((d) => [`${d.group}/${d.version}/${d.plural}`, d]));
+const byKind = new Map(resources.map((d) => [`${d.group}/${d.kind}`, d]));
+
+/** The resource served at /api[s]/<group>/<version>/<plural>, if any. */
+export function findResource(group: string, version: string, plural: string): ResourceDef | undefined {
+  return byPath.get(`${group}/${version}/${plural}`);
+}
+
+/** The resource of a kind in a group (its preferred version), if any. */
+export function findByKind(group: string, kind: string): ResourceDef | undefined {
+  return byKind.get(`${group}/${kind}`);
+}
+
+export interface ApiGroupInfo {
+  /** '' for the core group. */
+  name: string;
+  /** Served versions, preferred first. */
+  versions: readonly string[];
+  preferredVersion: string;
+}
+
+function versionPriority(group: string, version: string): number {
+  return API_VERSION_PRIORITIES.find((x) => x.group === group && x.version === version)?.versionPriority ?? 0;
+}
+
+/** The served groups (core first), each with its versions, in upstream's discovery order. */
+export const apiGroups: readonly ApiGroupInfo[] = (() => {
+  const out: { name: string; versions: string[] }[] = [];
+  for (const d of resources) {
+    let g = out.find((x) => x.name === d.group);
+    if (!g) out.push((g = { name: d.group, versions: [] }));
+    if (!g.versions.includes(d.version)) g.versions.push(d.version);
+  }
+  return out.map((g) => {
+    const versions = [...g.versions].sort((a, b) => versionPriority(g.name, b) - versionPriority(g.name, a));
+    return { name: g.name, versions, preferredVersion: versions[0] };
+  });
+})();
