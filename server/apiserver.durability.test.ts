@@ -90,6 +90,7 @@ describe('durability', () => {
     expect(Number(after.body.metadata.resourceVersion)).toBeGreaterThan(Math.max(...revisions));
     agent2.destroy();
     second.child.kill('SIGTERM');
+    await new Promise((r) => second.child.once('exit', r));
 
     // The documented file holds upstream-shaped keys.
     const keys = spawnSync('sqlite3', [join(dataDir, 'state.db'), "select key from current where key like '/registry/configmaps/default/cm-1%' limit 3"], { encoding: 'utf8' });

@@ -42,8 +42,14 @@ function columnsOf(def: ResourceDef): readonly Column[] {
   return def.columns ?? DEFAULT_COLUMNS;
 }
 
+/** NAME leads every table unless the resource places its own `name` column (events put it last, wide-only). */
+function hasOwnNameColumn(def: ResourceDef): boolean {
+  return columnsOf(def).some((c) => c.format === 'name');
+}
+
 export function columnDefinitions(def: ResourceDef): TableColumnDefinition[] {
-  return [NAME_COLUMN, ...columnsOf(def).map((c) => ({ name: c.name, type: c.type, format: c.format ?? '', description: c.description, priority: c.priority }))];
+  const declared = columnsOf(def).map((c) => ({ name: c.name, type: c.type, format: c.format ?? '', description: c.description, priority: c.priority }));
+  return hasOwnNameColumn(def) ? declared : [NAME_COLUMN, ...declared];
 }
 
 export type IncludeObject = 'None' | 'Metadata' | 'Object';
@@ -54,7 +60,7 @@ export function partialObjectMetadata(obj: KubeObject): KubeObject {
 }
 
 export function tableRow(def: ResourceDef, obj: KubeObject, include: IncludeObject, now: Date): TableRow {
-  const cells: unknown[] = [obj.metadata.name ?? ''];
+  const cells: unknown[] = hasOwnNameColumn(def) ? [] : [obj.metadata.name ?? ''];
   for (const c of columnsOf(def)) {
     let value: unknown;
     try {

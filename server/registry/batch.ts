@@ -156,6 +156,7 @@ function jobCondition(job: KubeObject, type: string): boolean {
   return c?.status === 'True';
 }
 
+/** printJob's STATUS: Complete, Failed, Terminating, Suspended, FailureTarget or Running, in that precedence. */
 export function jobStatus(job: KubeObject): string {
   if (jobCondition(job, 'Complete')) return 'Complete';
   if (jobCondition(job, 'Failed')) return 'Failed';
@@ -165,6 +166,7 @@ export function jobStatus(job: KubeObject): string {
   return 'Running';
 }
 
+/** printJob's COMPLETIONS: `succeeded/completions`, or `succeeded/1 of parallelism` for work queues. */
 export function jobCompletions(job: KubeObject): string {
   const succeeded = num(get(job, 'status.succeeded')) ?? 0;
   const completions = num(get(job, 'spec.completions'));
@@ -173,6 +175,7 @@ export function jobCompletions(job: KubeObject): string {
   return parallelism > 1 ? `${succeeded}/1 of ${parallelism}` : `${succeeded}/1`;
 }
 
+/** printJob's DURATION: empty before start, running time until completion, then start → completion. */
 export function jobDuration(job: KubeObject, now: Date): string {
   const start = Date.parse(str(get(job, 'status.startTime')));
   if (Number.isNaN(start)) return '';
