@@ -217,6 +217,7 @@ export const eventsV1Events: ResourceDef = {
   namespaced: true,
   shortNames: ['ev'],
   storageName: 'events',
+  storageShape: { toStorage: fromEventsV1, fromStorage: toEventsV1 },
   allowCreateOnUpdate: true,
   strategy: {
     validate: (ev) => strictValidate(asCoreEvent(ev as KubeObject)),

@@ -17,7 +17,8 @@ export interface ListQuery {
 }
 
 export interface ListPage {
-  items: KubeObject[];
+  /** Shared with the store's decode cache and with watchers: read-only (copy before changing). */
+  items: readonly KubeObject[];
   resourceVersion: string;
   continueToken?: string;
   remainingItemCount?: number;
@@ -83,14 +84,26 @@ function decode(kv: KeyValue): KubeObject {
   return obj;
 }
 
-/** A fresh copy that callers may mutate. */
-function decodeCopy(kv: KeyValue): KubeObject {
-  return structuredClone(decode(kv));
+/** Converted views per stored version, for resources served in a shape other than the stored one. */
+const viewed = new WeakMap<KeyValue, KubeObject>();
+
+/** The object as `def` serves it (shared, read-only). */
+function decodeAs(def: ResourceDef, kv: KeyValue): KubeObject {
+  if (!def.storageShape) return decode(kv);
+  let obj = viewed.get(kv);
+  if (!obj) viewed.set(kv, (obj = def.storageShape.fromStorage(decode(kv))));
+  return obj;
 }
 
-function encode(obj: KubeObject): string {
-  const { resourceVersion: _rv, ...meta } = obj.metadata;
-  return JSON.stringify({ ...obj, metadata: meta });
+/** A fresh copy, in the shape `def` serves, that callers may mutate. */
+function decodeCopy(def: ResourceDef, kv: KeyValue): KubeObject {
+  return structuredClone(decodeAs(def, kv));
+}
+
+function encode(def: ResourceDef, obj: KubeObject): string {
+  const stored = def.storageShape ? def.storageShape.toStorage(obj) : obj;
+  const { resourceVersion: _rv, ...meta } = stored.metadata;
+  return JSON.stringify({ ...stored, metadata: meta });
 }
 
 /** Continue tokens carry the revision and the next key, as upstream's (base64 JSON). */
@@ -150,7 +163,7 @@ export class GenericStore {
     const revision = resourceVersion && resourceVersion !== '0' ? parseResourceVersion(resourceVersion) : undefined;
     const { kv } = await this.#read(() => this.#backend.get(this.key(def, namespace, name), revision), revision);
     if (!kv) throw errors.notFound(def, name);
-    return decodeCopy(kv);
+    return decodeCopy(def, kv);
   }
 
   async #read<T>(op: () => Promise<T>, revision?: number): Promise<T> {
@@ -195,8 +208,8 @@ export class GenericStore {
       revision = page.revision;
       let i = 0;
       for (; i < page.kvs.length && (!limit || items.length < limit); i++) {
-        const obj = decode(page.kvs[i]);
-        if (!query.filter || query.filter(obj)) items.push(structuredClone(obj));
+        const obj = decodeAs(def, page.kvs[i]);
+        if (!query.filter || query.filter(obj)) items.push(obj);
       }
       const unreadInPage = page.kvs.length - i;
       remaining = page.remaining + unreadInPage;
@@ -260,7 +273,7 @@ export class GenericStore {
       return obj;
     }
     try {
-      const kv = await this.#backend.create(this.key(def, namespace, meta.name!), encode(obj));
+      const kv = await this.#backend.create(this.key(def, namespace, meta.name!), encode(def, obj));
       meta.resourceVersion = String(kv.modRevision);
       return obj;
     } catch (e: unknown) {
@@ -288,7 +301,7 @@ export class GenericStore {
     const key = this.key(def, namespace, name);
     for (let attempt = 0; ; attempt++) {
       const { kv } = await this.#backend.get(key);
-      const old = kv ? decodeCopy(kv) : undefined;
+      const old = kv ? decodeCopy(def, kv) : undefined;
       const obj = typeof input === 'function' ? await input(old ? structuredClone(old) : undefined) : structuredClone(input);
       if (!obj || typeof obj !== 'object' || Array.isArray(obj)) throw errors.badRequest('the body of the request must be an object');
       obj.metadata ??= {};
@@ -321,7 +334,7 @@ export class GenericStore {
           await this.#backend.delete(key, kv!.modRevision);
           return { object: obj, created: false };
         }
-        const written = await this.#backend.update(key, encode(obj), kv!.modRevision);
+        const written = await this.#backend.update(key, encode(def, obj), kv!.modRevision);
         obj.metadata.resourceVersion = String(written.modRevision);
         return { object: obj, created: false };
       } catch (e: unknown) {
@@ -383,7 +396,7 @@ export class GenericStore {
     for (let attempt = 0; ; attempt++) {
       const { kv } = await this.#backend.get(key);
       if (!kv) throw errors.notFound(def, name);
-      const current = decodeCopy(kv);
+      const current = decodeCopy(def, kv);
       const meta = current.metadata;
       const pre = options.preconditions;
       if (pre?.uid && pre.uid !== meta.uid) {
@@ -429,7 +442,7 @@ export class GenericStore {
       if (sameJson(marked, current)) return { deleted: false, object: current };
       if (dryRun) return { deleted: false, object: marked };
       try {
-        const written = await this.#backend.update(key, encode(marked), kv.modRevision);
+        const written = await this.#backend.update(key, encode(def, marked), kv.modRevision);
         mm.resourceVersion = String(written.modRevision);
         return { deleted: false, object: marked };
       } catch (e: unknown) {
@@ -453,7 +466,7 @@ export class GenericStore {
       const page = await this.#backend.list(prefix, rv && rv !== '0' ? { revision: parseResourceVersion(rv) } : {});
       after = page.revision;
       for (const kv of page.kvs) {
-        const obj = decode(kv);
+        const obj = decodeAs(def, kv);
         if (filter(obj)) query.onEvent({ type: 'ADDED', object: obj });
       }
       if (query.sendInitialEvents) {
@@ -469,7 +482,7 @@ export class GenericStore {
         onEvents: (events) => {
           for (const event of events) {
             if (ended) return;
-            const translated = translateEvent(event, filter);
+            const translated = translateEvent(def, event, filter);
             if (translated) query.onEvent(translated);
           }
         },
@@ -503,8 +516,8 @@ export class GenericStore {
 }
 
 /** A committed storage event seen through a filter: ADDED / MODIFIED / DELETED, or nothing. */
-function translateEvent(event: WatchEvent, filter: (obj: KubeObject) => boolean): ObjectEvent | undefined {
-  const prev = event.prevKv ? decode(event.prevKv) : undefined;
+function translateEvent(def: ResourceDef, event: WatchEvent, filter: (obj: KubeObject) => boolean): ObjectEvent | undefined {
+  const prev = event.prevKv ? decodeAs(def, event.prevKv) : undefined;
   const prevMatched = prev ? filter(prev) : false;
   if (event.type === 'delete') {
     if (!prevMatched) return undefined;
@@ -512,7 +525,7 @@ function translateEvent(event: WatchEvent, filter: (obj: KubeObject) => boolean)
     gone.metadata.resourceVersion = String(event.revision);
     return { type: 'DELETED', object: gone };
   }
-  const obj = decode(event.kv);
+  const obj = decodeAs(def, event.kv);
   const matches = filter(obj);
   if (matches) return { type: prevMatched ? 'MODIFIED' : 'ADDED', object: obj };
   if (prevMatched) return { type: 'DELETED', object: obj };

@@ -111,6 +111,11 @@ export interface ResourceDef {
   gracefulDelete?: (obj: Readonly<KubeObject>) => number | undefined;
   /** DELETE answers with the deleted object instead of a Success Status (upstream: pods, …). */
   returnDeletedObject?: boolean;
+  /**
+   * The resource is stored in another shape (events.k8s.io/v1 events live as core/v1 events): every write is
+   * converted with toStorage, every read with fromStorage.
+   */
+  storageShape?: { toStorage(obj: KubeObject): KubeObject; fromStorage(obj: KubeObject): KubeObject };
   /** Key segment under /registry when it differs from plural (upstream: e.g. services → services/specs). */
   storageName?: string;
   /** metadata.generation is set to 1 on create and bumped when anything outside metadata/status changes. */
