@@ -2,6 +2,7 @@
 import type { IncomingMessage } from 'node:http';
 import * as yaml from 'js-yaml';
 import * as errors from './errors.ts';
+import { decodeRequestBody, PROTOBUF_MEDIA_TYPE } from '../protobuf/http.ts';
 
 export interface MediaType {
   type: string; // e.g. application/json
@@ -86,10 +87,11 @@ export function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<
   });
 }
 
-/** Decodes a JSON or YAML body into a value; malformed input is a 400 with the parser's reason. */
+/** Decodes a JSON, YAML or (when accepted) Kubernetes protobuf body into a value; malformed input is a 400 with the parser's reason. */
 export function decodeBody(body: Buffer, contentType: string | undefined, accepted: readonly string[]): unknown {
   const type = parseMediaTypes(contentType)[0]?.type ?? 'application/json';
   if (!accepted.includes(type)) throw errors.unsupportedMediaType(type, accepted);
+  if (type === PROTOBUF_MEDIA_TYPE) return decodeRequestBody(body, contentType);
   const text = body.toString('utf8');
   if (type === 'application/yaml' || type === 'application/apply-patch+yaml') {
     try {

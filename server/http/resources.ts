@@ -10,6 +10,8 @@ import { buildListFilter } from './list-options.ts';
 import { decodePatch, fieldValidationOf, PATCH_CONTENT_TYPES } from './patch.ts';
 import { readScale, writeScale } from './scale.ts';
 import { bindPod } from './binding.ts';
+import { handleNamespaceFinalize } from './namespace-finalize.ts';
+import { validateBody } from '../validation/request.ts';
 import type { DeleteOptions, GenericStore } from '../registry/store.ts';
 import type { KubeObject, ResourceDef } from '../registry/types.ts';
 import { groupVersion } from '../registry/types.ts';
@@ -23,7 +25,7 @@ export interface ResourceContext {
   store: GenericStore;
 }
 
-const BODY_TYPES = ['application/json', 'application/yaml'] as const;
+const BODY_TYPES = ['application/json', 'application/yaml', 'application/vnd.kubernetes.protobuf'] as const;
 
 function dryRunOf(query: URLSearchParams): boolean {
   const values = query.getAll('dryRun');
@@ -49,10 +51,19 @@ function renderOne(ctx: ResourceContext, r: Rendering, obj: KubeObject): unknown
   return obj;
 }
 
-/** Decodes a write body and checks that it is the kind this path serves, as upstream's decoder does. */
-async function readObject(ctx: ResourceContext): Promise<KubeObject> {
-  const body = decodeBody(await readBody(ctx.req), ctx.req.headers['content-type'], BODY_TYPES);
-  return expectKind(ctx.def, body, ctx.info.subresource === 'status' ? ctx.def.kind : ctx.def.kind);
+/**
+ * Decodes a write body and checks that it is the kind this path serves, as upstream's decoder does; unknown
+ * fields are dropped and, with duplicates, reported per `fieldValidation` (Strict: 400, Warn: `warnings`).
+ */
+async function readObject(ctx: ResourceContext, warnings: string[] = []): Promise<KubeObject> {
+  const raw = await readBody(ctx.req);
+  const body = decodeBody(raw, ctx.req.headers['content-type'], BODY_TYPES);
+  const obj = expectKind(ctx.def, body, ctx.info.subresource === 'status' ? ctx.def.kind : ctx.def.kind);
+  // >>> kubectl-fidelity: field validation
+  const isJson = (ctx.req.headers['content-type'] ?? 'application/json').split(';')[0]!.trim().toLowerCase() === 'application/json';
+  warnings.push(...validateBody(ctx.def, obj, fieldValidationOf(ctx.query), isJson ? raw : undefined));
+  // <<< kubectl-fidelity
+  return obj;
 }
 
 export function expectKind(def: ResourceDef, body: unknown, kind: string, apiVersion = groupVersion(def)): KubeObject {
@@ -103,6 +114,11 @@ export async function handleResource(ctx: ResourceContext): Promise<void> {
         writeRendered(ctx.res, 201, status, { as: 'object', format: 'json' });
       }
       return;
+    // >>> namespace-finalize
+    case 'finalize':
+      if (def.group !== '' || def.plural !== 'namespaces') break;
+      return handleNamespaceFinalize(ctx);
+    // <<< namespace-finalize
   }
   throw errors.pathNotFound();
 }
@@ -125,16 +141,18 @@ async function handleMain(ctx: ResourceContext): Promise<void> {
     case 'create': {
       if (info.name) throw errors.methodNotAllowed();
       const r = rendering(ctx);
-      const obj = await readObject(ctx);
+      const warnings: string[] = [];
+      const obj = await readObject(ctx, warnings);
       const created = await store.create(def, info.namespace, obj, { dryRun: dryRunOf(query) });
-      writeRendered(res, 201, renderOne(ctx, r, created), r, def.strategy?.warnings?.(created));
+      writeRendered(res, 201, renderOne(ctx, r, created), r, [...warnings, ...(def.strategy?.warnings?.(created) ?? [])]);
       return;
     }
     case 'update': {
       const r = rendering(ctx);
-      const obj = await readObject(ctx);
+      const warnings: string[] = [];
+      const obj = await readObject(ctx, warnings);
       const { object, created } = await store.update(def, info.namespace, info.name, obj, { dryRun: dryRunOf(query) });
-      writeRendered(res, created ? 201 : 200, renderOne(ctx, r, object), r, def.strategy?.warnings?.(object));
+      writeRendered(res, created ? 201 : 200, renderOne(ctx, r, object), r, [...warnings, ...(def.strategy?.warnings?.(object) ?? [])]);
       return;
     }
     case 'patch':
@@ -253,7 +271,7 @@ async function handleScale(ctx: ResourceContext): Promise<void> {
     case 'patch': {
       const contentType = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
       const body = await readBody(req);
-      const patch = info.verb === 'patch' ? decodePatch(def, contentType, body, fieldValidationOf(query), info.name) : undefined;
+      const patch = info.verb === 'patch' ? decodePatch(def, contentType, body, fieldValidationOf(query), info.name, false) : undefined;
       const replacement = patch ? undefined : expectKind(def, decodeBody(body, req.headers['content-type'], BODY_TYPES), 'Scale', 'autoscaling/v1');
       const { object } = await store.update(
         def,
