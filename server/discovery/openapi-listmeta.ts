@@ -138,3 +138,25 @@ export const LIST_META: Readonly<Record<string, Readonly<Record<string, ListMeta
 export function listMetaOf(definition: string, field: string): ListMeta | undefined {
   return LIST_META[definition]?.[field];
 }
+
+/**
+ * Definitions upstream marks `+structType=atomic` (x-kubernetes-map-type: atomic): server-side apply owns
+ * and replaces them whole (e.g. a Deployment's `spec.selector`).
+ */
+export const ATOMIC_STRUCTS: ReadonlySet<string> = new Set([
+  `${META}.LabelSelector`,
+  `${CORE}.LocalObjectReference`,
+  `${CORE}.ObjectReference`,
+  `${CORE}.NodeSelector`,
+  `${CORE}.NodeSelectorTerm`,
+  `${CORE}.TopologySelectorTerm`,
+  `${CORE}.ConfigMapKeySelector`,
+  `${CORE}.SecretKeySelector`,
+  `${CORE}.ObjectFieldSelector`,
+  `${CORE}.ResourceFieldSelector`,
+  `${CORE}.TypedLocalObjectReference`,
+  `${CORE}.ConfigMapEnvSource`,
+  `${CORE}.SecretEnvSource`,
+  `${CORE}.SecretReference`,
+  `${CORE}.ConfigMapNodeConfigSource`,
+]);

@@ -13,7 +13,8 @@ function send(res: Response, doc: DocResponse | undefined): void {
 }
 
 export function mountDiscovery(app: Express, catalogue: Catalogue, serverAddress: string): DiscoveryService {
-  const discovery = new DiscoveryService(catalogue.resources);
+  // pods/eviction is served by server/http/eviction.ts (kubectl drain looks for it in /api/v1).
+  const discovery = new DiscoveryService(catalogue.resources, { extraSubresources: ['pods/eviction'] });
   app.get('/version', (_req, res) => send(res, discovery.version()));
   app.get(['/api', '/api/'], (req, res) => send(res, discovery.root('api', req.headers.accept, serverAddress, req.headers['if-none-match'])));
   app.get(['/apis', '/apis/'], (req, res) => send(res, discovery.root('apis', req.headers.accept, serverAddress, req.headers['if-none-match'])));

@@ -7,11 +7,15 @@ import { toTable, partialObjectMetadata } from './table.ts';
 import type { ResourceRequestInfo } from './request-info.ts';
 import { serveWatch } from './watch.ts';
 import { buildListFilter } from './list-options.ts';
-import { decodePatch, fieldValidationOf, PATCH_CONTENT_TYPES } from './patch.ts';
+import { APPLY_CONTENT_TYPE, decodePatch, fieldValidationOf, PATCH_CONTENT_TYPES } from './patch.ts';
 import { readScale, writeScale } from './scale.ts';
 import { bindPod } from './binding.ts';
+import { handlePodLog } from './pod-streams.ts';
+import { evictPod } from './eviction.ts';
 import { handleNamespaceFinalize } from './namespace-finalize.ts';
 import { validateBody } from '../validation/request.ts';
+import { checkPatchOptions, managerOf, updateHook } from '../apply/request.ts';
+import { applyObject, decodeApplied } from '../apply/apply.ts';
 import type { DeleteOptions, GenericStore } from '../registry/store.ts';
 import type { KubeObject, ResourceDef } from '../registry/types.ts';
 import { groupVersion } from '../registry/types.ts';
@@ -114,11 +118,25 @@ export async function handleResource(ctx: ResourceContext): Promise<void> {
         writeRendered(ctx.res, 201, status, { as: 'object', format: 'json' });
       }
       return;
+    // >>> pods-eviction (scheduler issue 6)
+    case 'eviction':
+      if (def.group !== '' || def.plural !== 'pods') break;
+      if (info.verb !== 'create') throw errors.methodNotAllowed();
+      {
+        const eviction = decodeBody(await readBody(ctx.req), ctx.req.headers['content-type'], BODY_TYPES);
+        const status = await evictPod(ctx.store, def, info.namespace, info.name, eviction, dryRunOf(ctx.query));
+        writeRendered(ctx.res, 201, status, { as: 'object', format: 'json' });
+      }
+      return;
+    // <<< pods-eviction
     // >>> namespace-finalize
     case 'finalize':
       if (def.group !== '' || def.plural !== 'namespaces') break;
       return handleNamespaceFinalize(ctx);
     // <<< namespace-finalize
+    case 'log':
+      if (def.plural !== 'pods' || def.group !== '') break;
+      return handlePodLog(ctx);
   }
   throw errors.pathNotFound();
 }
@@ -143,7 +161,7 @@ async function handleMain(ctx: ResourceContext): Promise<void> {
       const r = rendering(ctx);
       const warnings: string[] = [];
       const obj = await readObject(ctx, warnings);
-      const created = await store.create(def, info.namespace, obj, { dryRun: dryRunOf(query) });
+      const created = await store.create(def, info.namespace, obj, { dryRun: dryRunOf(query), managedFields: updateHook(def, managerOf(query, ctx.req.headers['user-agent'])) });
       writeRendered(res, 201, renderOne(ctx, r, created), r, [...warnings, ...(def.strategy?.warnings?.(created) ?? [])]);
       return;
     }
@@ -151,7 +169,7 @@ async function handleMain(ctx: ResourceContext): Promise<void> {
       const r = rendering(ctx);
       const warnings: string[] = [];
       const obj = await readObject(ctx, warnings);
-      const { object, created } = await store.update(def, info.namespace, info.name, obj, { dryRun: dryRunOf(query) });
+      const { object, created } = await store.update(def, info.namespace, info.name, obj, { dryRun: dryRunOf(query), managedFields: updateHook(def, managerOf(query, ctx.req.headers['user-agent'])) });
       writeRendered(res, created ? 201 : 200, renderOne(ctx, r, object), r, [...warnings, ...(def.strategy?.warnings?.(object) ?? [])]);
       return;
     }
@@ -224,6 +242,21 @@ async function handlePatch(ctx: ResourceContext, subresource: '' | 'status'): Pr
   const r = rendering(ctx);
   const contentType = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
   if (!PATCH_CONTENT_TYPES.includes(contentType)) throw errors.unsupportedMediaType(contentType, PATCH_CONTENT_TYPES);
+  // >>> kubectl-fidelity: server-side apply and managedFields
+  const manager = managerOf(query, req.headers['user-agent']);
+  const force = checkPatchOptions(query, contentType === APPLY_CONTENT_TYPE, manager);
+  if (contentType === APPLY_CONTENT_TYPE) {
+    const applyReq = { def, namespace: info.namespace, name: info.name, manager, force, subresource };
+    const applied = decodeApplied(applyReq, await readBody(req));
+    const { object, created } = await store.update(def, info.namespace, info.name, (current) => applyObject(applyReq, current, applied), {
+      dryRun: dryRunOf(query),
+      subresource,
+      forceAllowCreate: subresource === '',
+    });
+    writeRendered(res, created ? 201 : 200, renderOne(ctx, r, object), r, def.strategy?.warnings?.(object));
+    return;
+  }
+  // <<< kubectl-fidelity
   const patch = decodePatch(def, contentType, await readBody(req), fieldValidationOf(query), info.name);
   const { object, created } = await store.update(
     def,
@@ -233,7 +266,7 @@ async function handlePatch(ctx: ResourceContext, subresource: '' | 'status'): Pr
       if (!current) throw errors.notFound(def, info.name);
       return patch.apply(current);
     },
-    { dryRun: dryRunOf(query), subresource },
+    { dryRun: dryRunOf(query), subresource, managedFields: updateHook(def, manager, subresource) },
   );
   writeRendered(res, created ? 201 : 200, renderOne(ctx, r, object), r, [...patch.warnings, ...(def.strategy?.warnings?.(object) ?? [])]);
 }
@@ -248,7 +281,7 @@ async function handleStatus(ctx: ResourceContext): Promise<void> {
     }
     case 'update': {
       const obj = await readObject(ctx);
-      const { object } = await store.update(def, info.namespace, info.name, obj, { dryRun: dryRunOf(query), subresource: 'status' });
+      const { object } = await store.update(def, info.namespace, info.name, obj, { dryRun: dryRunOf(query), subresource: 'status', managedFields: updateHook(def, managerOf(query, ctx.req.headers['user-agent']), 'status') });
       writeRendered(res, 200, renderOne(ctx, r, object), r);
       return;
     }
@@ -282,7 +315,7 @@ async function handleScale(ctx: ResourceContext): Promise<void> {
           const wanted = patch ? patch.apply(readScale(def, scaleDef, current)) : replacement!;
           return writeScale(def, scaleDef, current, wanted);
         },
-        { dryRun: dryRunOf(query) },
+        { dryRun: dryRunOf(query), managedFields: updateHook(def, managerOf(query, req.headers['user-agent']), 'scale') },
       );
       writeRendered(res, 200, readScale(def, scaleDef, object), r);
       return;

@@ -42,7 +42,24 @@ export type Subresource = '' | 'status' | 'binding';
 
 export interface WriteOptions {
   dryRun?: boolean;
+  /**
+   * managedFields bookkeeping (server/apply): called with the object about to be written (after the strategy,
+   * validation and canonicalization) and the stored one (undefined on create); may set metadata.managedFields.
+   */
+  managedFields?: (obj: KubeObject, old: KubeObject | undefined) => void;
 }
+
+// >>> security: admission hook (server/auth/admission)
+/**
+ * Admission around API writes: `mutate` runs before the strategy (it may change the object), `validate` after
+ * validation and canonicalization, just before storage. Either rejects by throwing an ApiError. The hook decides
+ * itself whether a write comes from an API request (server-internal writes are not admitted).
+ */
+export interface AdmissionHook {
+  mutate(op: 'CREATE' | 'UPDATE', def: ResourceDef, namespace: string, obj: KubeObject, old: KubeObject | undefined, subresource: string, dryRun: boolean): Promise<void>;
+  validate(op: 'CREATE' | 'UPDATE', def: ResourceDef, namespace: string, obj: KubeObject, old: KubeObject | undefined, subresource: string, dryRun: boolean): Promise<void>;
+}
+// <<< security
 
 export type ObjectEvent =
   | { type: 'ADDED' | 'MODIFIED' | 'DELETED'; object: KubeObject }
@@ -140,6 +157,8 @@ function sameJson(a: unknown, b: unknown): boolean {
  */
 export class GenericStore {
   readonly #backend: Backend;
+  /** security: set once by the API server (see AdmissionHook). */
+  admission?: AdmissionHook;
 
   constructor(backend: Backend) {
     this.#backend = backend;
@@ -255,6 +274,7 @@ export class GenericStore {
     } else {
       delete meta.namespace;
     }
+    if (this.admission) await this.admission.mutate('CREATE', def, namespace, obj, undefined, '', !!opts.dryRun);
     if (!meta.name && meta.generateName) meta.name = generateName(meta.generateName);
     def.strategy?.prepareForCreate?.(obj);
     meta.uid = randomUUID();
@@ -267,6 +287,8 @@ export class GenericStore {
     if (!meta.name) this.#validate(def, obj, [{ type: 'FieldValueRequired', field: 'metadata.name', message: 'Required value: name or generateName is required' }]);
     this.#validate(def, obj, def.strategy?.validate?.(obj) ?? []);
     def.strategy?.canonicalize?.(obj);
+    opts.managedFields?.(obj, undefined);
+    if (this.admission) await this.admission.validate('CREATE', def, namespace, obj, undefined, '', !!opts.dryRun);
     if (opts.dryRun) {
       const existing = await this.#backend.get(this.key(def, namespace, meta.name!));
       if (existing.kv) throw errors.alreadyExists(def, meta.name!);
@@ -324,13 +346,16 @@ export class GenericStore {
           throw e;
         }
       }
+      if (this.admission) await this.admission.mutate('UPDATE', def, namespace, obj, old, opts.subresource ?? '', !!opts.dryRun);
       const wantedRv = obj.metadata.resourceVersion;
       if (wantedRv && wantedRv !== old.metadata.resourceVersion) throw errors.conflict(def, name, errors.OBJECT_MODIFIED);
       this.#prepareUpdate(def, obj, old, opts.subresource ?? '');
+      opts.managedFields?.(obj, old);
+      if (this.admission && !sameJson(obj, old)) await this.admission.validate('UPDATE', def, namespace, obj, old, opts.subresource ?? '', !!opts.dryRun);
       if (sameJson(obj, old)) return { object: old, created: false };
       if (opts.dryRun) return { object: obj, created: false };
       try {
-        if (shouldDeleteDuringUpdate(obj)) {
+        if (shouldDeleteDuringUpdate(obj) && !(isNamespaces(def) && specFinalizers(obj).length > 0)) {
           await this.#backend.delete(key, kv!.modRevision);
           return { object: obj, created: false };
         }
@@ -417,7 +442,9 @@ export class GenericStore {
       if (defaultGrace === undefined || defaultGrace === 0) grace = Math.min(grace, 0);
       if (grace < 0) grace = 0;
       const alreadyDeleting = !!meta.deletionTimestamp;
-      const mustWait = finalizers.size > 0 || grace > 0;
+      // Namespaces (upstream's namespace storage): the first DELETE only marks; the last waits for spec.finalizers.
+      const namespaceHold = isNamespaces(def) && (!alreadyDeleting || specFinalizers(current).length > 0);
+      const mustWait = finalizers.size > 0 || grace > 0 || namespaceHold;
       if (!mustWait) {
         if (dryRun) return { deleted: true, object: current };
         try {
@@ -438,6 +465,7 @@ export class GenericStore {
       }
       mm.finalizers = [...finalizers];
       if (mm.finalizers.length === 0) delete mm.finalizers;
+      if (isNamespaces(def)) marked.status = { ...(marked.status as object | undefined), phase: 'Terminating' };
       if (def.hasGeneration && !alreadyDeleting) mm.generation = (mm.generation ?? 1) + 1;
       if (sameJson(marked, current)) return { deleted: false, object: current };
       if (dryRun) return { deleted: false, object: marked };
@@ -542,6 +570,16 @@ export function bookmarkObject(def: ResourceDef, revision: number, initialEvents
 function shouldDeleteDuringUpdate(obj: KubeObject): boolean {
   const m = obj.metadata;
   return !!m.deletionTimestamp && (!m.finalizers || m.finalizers.length === 0) && (m.deletionGracePeriodSeconds ?? 0) === 0;
+}
+
+/** The core/v1 namespaces declaration, whose deletion also waits for spec.finalizers (see delete and update). */
+function isNamespaces(def: ResourceDef): boolean {
+  return def.group === '' && def.plural === 'namespaces';
+}
+
+function specFinalizers(obj: KubeObject): unknown[] {
+  const f = (obj.spec as { finalizers?: unknown } | undefined)?.finalizers;
+  return Array.isArray(f) ? f : [];
 }
 
 /** generateName + 5 random characters from upstream's alphabet (no vowels, no look-alikes). */
