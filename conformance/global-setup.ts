@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
+import { startConformanceKubelet, stopConformanceKubelet } from './kubelet-node.ts';
 
 let child: ChildProcess | undefined;
 let dataDir: string | undefined;
@@ -35,9 +36,12 @@ export async function setup(project: TestProject): Promise<void> {
   project.provide('kubeconfig', kubeconfig);
   project.provide('ownCluster', true);
   project.provide('dataDir', dataDir);
+  // kubelet (issue 7): a real node on containerd when root; its absence is reported, never fatal.
+  project.provide('kubeletNode', await startConformanceKubelet(dataDir, kubeconfig));
 }
 
 export async function teardown(): Promise<void> {
+  await stopConformanceKubelet();
   if (child && child.exitCode === null) {
     child.kill('SIGTERM');
     await new Promise<void>((resolve) => {
@@ -59,5 +63,7 @@ declare module 'vitest' {
     kubeconfig: string;
     ownCluster: boolean;
     dataDir: string;
+    /** Name of the node a real kubelet runs for, or "" (with the reason in kubeletSkipReason) when none. */
+    kubeletNode: string;
   }
 }
