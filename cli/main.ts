@@ -3,21 +3,38 @@ import { resolve } from 'node:path';
 import { assertKnown, intFlag, parseFlags } from './flags.ts';
 import { startApiServer } from '../server/apiserver.ts';
 import { createLogger, setVerbosity } from '../server/log.ts';
+import { runKubeletCommand, startUpKubelet } from '../kubelet/cli.ts';
+import { runSchedulerCommand } from '../scheduler/cli.ts';
+import { startScheduler } from '../scheduler/index.ts';
+import { runControllerManagerCommand } from '../controllers/cli.ts';
+import { startControllerManager } from '../controllers/manager.ts';
+import { runMigrateCommand } from './migrate.ts';
+import { hostname } from 'node:os';
+import { ensureComponentKubeconfigs } from '../kubeconfig/components.ts';
+import { runSimulateNodesCommand } from './simulate-nodes.ts';
 
 const USAGE = `Usage: tskube <command> [flags]
 
 Commands:
   up           Run the whole cluster in one process (API server; later: controllers, scheduler, kubelet)
   apiserver    Run the API server alone
+  scheduler    Run the scheduler alone (--kubeconfig FILE)
+  controller-manager  Run the controller manager alone (--kubeconfig FILE)
+  migrate      Copy a cluster's state between storages (--from sqlite:DIR --to etcd://HOST:PORT)
+  simulate-nodes  Register N simulated nodes for scale tests (--count N --kubeconfig FILE)
 
 Flags (up, apiserver):
   --data-dir DIR   state, PKI, tokens and kubeconfigs (default ./.tskube)
   --port PORT      HTTPS port (default 6443)
   --bind ADDR      listen address (default 127.0.0.1)
+  --storage URL    sqlite:DIR (default: the data dir) or etcd://HOST:PORT[,HOST:PORT...]
+  --etcd-cafile F, --etcd-certfile F, --etcd-keyfile F   TLS to etcd
+  --token-auth-file F   static bearer tokens (default <data-dir>/tokens.csv)
+  --audit-log-path F    audit log, one JSON line per request
   -v, -v=2         verbose logs (info, debug)
 `;
 
-const SERVER_FLAGS = ['data-dir', 'port', 'bind', 'no-kubelet'];
+const SERVER_FLAGS = ['data-dir', 'port', 'bind', 'no-kubelet', 'storage', 'etcd-cafile', 'etcd-certfile', 'etcd-keyfile', 'token-auth-file', 'audit-log-path'];
 
 export async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
@@ -26,6 +43,21 @@ export async function main(argv: string[]): Promise<void> {
       case 'up':
       case 'apiserver':
         await runServer(command, rest);
+        return;
+      case 'kubelet':
+        await runKubeletCommand(rest);
+        return;
+      case 'scheduler':
+        await runSchedulerCommand(rest);
+        return;
+      case 'controller-manager':
+        await runControllerManagerCommand(rest);
+        return;
+      case 'migrate':
+        await runMigrateCommand(rest);
+        return;
+      case 'simulate-nodes':
+        await runSimulateNodesCommand(rest);
         return;
       case undefined:
       case 'help':
@@ -48,14 +80,28 @@ async function runServer(command: 'up' | 'apiserver', args: string[]): Promise<v
   setVerbosity(flags.verbosity);
   const dataDir = resolve(flags.values.get('data-dir') ?? './.tskube');
   const log = createLogger(command === 'up' ? 'tskube' : 'apiserver');
-  const server = await startApiServer({ dataDir, port: intFlag(flags, 'port', 6443), bind: flags.values.get('bind') ?? '127.0.0.1', log });
+  // storage (issue 9): sqlite in the data dir unless --storage names another (etcd://…).
+  const storage = { storage: flags.values.get('storage'), storageTls: { caFile: flags.values.get('etcd-cafile'), certFile: flags.values.get('etcd-certfile'), keyFile: flags.values.get('etcd-keyfile') } };
+  const server = await startApiServer({ dataDir, port: intFlag(flags, 'port', 6443), bind: flags.values.get('bind') ?? '127.0.0.1', log, ...storage, tokenAuthFile: flags.values.get('token-auth-file'), auditLogPath: flags.values.get('audit-log-path'), requireServiceAccounts: true });
+  // security (issue 4): each component gets its own identity (client certificate); only the admin is system:masters.
+  const identities = command === 'up' ? await ensureComponentKubeconfigs(dataDir, server.url, [hostname()]) : undefined;
+  // kubelet (issue 7): one node named after the host, its runtime under <data-dir>/node.
+  const kubelet = command === 'up' && !flags.booleans.has('no-kubelet')
+    ? await startUpKubelet(dataDir, identities!.nodes[hostname()], log)
+    : undefined;
+  // scheduler (issue 6): in-process, an API client like any other.
+  const scheduler = command === 'up' ? await startScheduler({ kubeconfig: identities!.scheduler, log: log.child('scheduler') }) : undefined;
+  // controller manager (issue 5): in-process, an API client like any other; publishes the cluster CA.
+  const controllerManager = command === 'up'
+    ? await startControllerManager({ kubeconfig: identities!.controllerManager, log: log.child('controller-manager'), caPem: server.access.pki.caCertPem })
+    : undefined;
   process.stdout.write(`tskube is serving at ${server.url}; point kubectl at it with: export KUBECONFIG=${server.access.adminKubeconfigPath}\n`);
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
     log.info('stopping', { signal });
-    server.close().then(() => process.exit(0), () => process.exit(1));
+    (kubelet?.stop() ?? Promise.resolve()).catch(() => undefined).then(() => controllerManager?.stop()).catch(() => undefined).then(() => scheduler?.stop()).catch(() => undefined).then(() => server.close()).then(() => process.exit(0), () => process.exit(1));
     setTimeout(() => process.exit(1), 5000).unref();
   };
   process.on('SIGINT', () => stop('SIGINT'));

@@ -3,16 +3,18 @@ import { createServer, type Server } from 'node:https';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { ensureAdminAccess, loadTokenFile, type AdminAccess } from '../kubeconfig/index.ts';
+import { ensureAdminAccess, type AdminAccess } from '../kubeconfig/index.ts';
 import { openSqliteBackend } from './storage/sqlite.ts';
 import type { Backend } from './storage/backend.ts';
+import { openStorage, type StorageTlsOptions } from './storage/etcd-open.ts';
 import { GenericStore } from './registry/store.ts';
 import { Catalogue } from './registry/catalogue.ts';
 import { resources } from './registry/index.ts';
-import { Authenticator } from './auth/authenticate.ts';
+import { Security } from './auth/security.ts';
 import { createRequestListener } from './http/app.ts';
 import { bootstrapCluster } from './bootstrap.ts';
 import { createLogger, type Logger } from './log.ts';
+import { configureKubeletAccess } from './http/pod-streams.ts';
 
 export interface ApiServerOptions {
   dataDir: string;
@@ -20,7 +22,22 @@ export interface ApiServerOptions {
   bind: string;
   /** Defaults to SQLite at `<dataDir>/state.db`. */
   backend?: Backend;
+  /** When no backend is given: `sqlite:DIR` (default: the data dir) or `etcd://host:port[,host:port…]`. */
+  storage?: string;
+  /** TLS files for an etcd storage URL (CA, client certificate and key). */
+  storageTls?: StorageTlsOptions;
   log?: Logger;
+  // >>> security
+  /** Static token file (upstream's --token-auth-file); default `<dataDir>/tokens.csv` (re-read when it changes). */
+  tokenAuthFile?: string;
+  /** Audit log as JSON lines (upstream's --audit-log-path); off when unset. */
+  auditLogPath?: string;
+  /**
+   * Refuse pods whose service account is missing, as upstream (the CLI sets it: its cluster runs the
+   * service-account controller). Off by default so an API server alone (tests) still admits pods, untokened.
+   */
+  requireServiceAccounts?: boolean;
+  // <<< security
 }
 
 export interface RunningApiServer {
@@ -30,6 +47,7 @@ export interface RunningApiServer {
   store: GenericStore;
   catalogue: Catalogue;
   server: Server;
+  security: Security;
   close(): Promise<void>;
 }
 
@@ -42,13 +60,20 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   const host = opts.bind === '0.0.0.0' || opts.bind === '::' ? '127.0.0.1' : opts.bind;
   const provisionalUrl = `https://${host.includes(':') ? `[${host}]` : host}:${opts.port}`;
   const access = await ensureAdminAccess(opts.dataDir, provisionalUrl, { ips: [opts.bind].filter((ip) => /^[\d.]+$/.test(ip) && ip !== '0.0.0.0') });
-  const backend = opts.backend ?? openSqliteBackend(join(opts.dataDir, DEFAULT_DB_FILE), { log: (m: string) => log.debug(m) });
+  configureKubeletAccess(access.pki); // kubelet (issue 7): pods/log, exec, attach, portforward reach kubelets with a CA-issued client cert
+  const backend = opts.backend
+    ?? (opts.storage ? await openStorage(opts.storage, { tls: opts.storageTls, log: (m: string) => log.debug(m) }) : undefined)
+    ?? openSqliteBackend(join(opts.dataDir, DEFAULT_DB_FILE), { log: (m: string) => log.debug(m) });
   const store = new GenericStore(backend);
   const catalogue = new Catalogue(resources);
-  const authenticator = new Authenticator(loadTokenFile(access.tokensPath));
+  // >>> security: authenticators, RBAC + Node authorizers and admission, live before the first request
+  const security = new Security({ store, catalogue, dataDir: opts.dataDir, tokensPath: opts.tokenAuthFile ?? access.tokensPath, log: log.child('auth'), auditLogPath: opts.auditLogPath, requireServiceAccounts: opts.requireServiceAccounts });
+  await security.start();
+  // <<< security
   let ready = false;
-  const listener = createRequestListener({ store, catalogue, authenticator, log, ready: () => ready, externalAddress: `${host}:${opts.port}` });
-  const server = createServer({ cert: access.pki.servingCertPem, key: access.pki.servingKeyPem, keepAliveTimeout: 65_000 }, listener);
+  const listener = createRequestListener({ store, catalogue, security, log, ready: () => ready, externalAddress: `${host}:${opts.port}` });
+  // Client certificates are asked for (never required) and verified against the cluster CA; the x509 authenticator reads the result.
+  const server = createServer({ cert: access.pki.servingCertPem, key: access.pki.servingKeyPem, keepAliveTimeout: 65_000, requestCert: true, rejectUnauthorized: false, ca: access.pki.caCertPem }, listener);
   // Watches are long-lived: no request timeout from node itself (each watch has its own).
   server.requestTimeout = 0;
   server.headersTimeout = 60_000;
@@ -73,7 +98,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     store,
     catalogue,
     server,
+    security,
     close: async () => {
+      security.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await backend.close();

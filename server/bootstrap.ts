@@ -2,6 +2,7 @@
 import type { GenericStore } from './registry/store.ts';
 import type { Catalogue } from './registry/catalogue.ts';
 import { ApiError } from './http/errors.ts';
+import { reconcileBootstrapPolicy } from './auth/rbac/reconcile.ts';
 
 export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'] as const;
 
@@ -16,4 +17,23 @@ export async function bootstrapCluster(store: GenericStore, catalogue: Catalogue
       if (!(e instanceof ApiError && e.reason === 'AlreadyExists')) throw e;
     }
   }
+  // >>> security: upstream's bootstrap RBAC policy and built-in priority classes
+  await reconcileBootstrapPolicy(store, catalogue);
+  const priorityclasses = catalogue.find('scheduling.k8s.io', 'v1', 'priorityclasses');
+  if (priorityclasses) {
+    for (const [name, value, description] of SYSTEM_PRIORITY_CLASSES) {
+      try {
+        await store.create(priorityclasses, '', { apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name }, value, description, preemptionPolicy: 'PreemptLowerPriority' });
+      } catch (e: unknown) {
+        if (!(e instanceof ApiError && e.reason === 'AlreadyExists')) throw e;
+      }
+    }
+  }
+  // <<< security
 }
+
+/** Upstream's built-in classes (scheduling post-start hook). */
+const SYSTEM_PRIORITY_CLASSES = [
+  ['system-node-critical', 2000001000, 'Used for system critical pods that must not be moved from their current node.'],
+  ['system-cluster-critical', 2000000000, 'Used for system critical pods that must run in the cluster, but can be moved to another node if necessary.'],
+] as const;

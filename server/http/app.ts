@@ -6,7 +6,9 @@ import * as errors from './errors.ts';
 import { parseRequestInfo } from './request-info.ts';
 import { handleResource } from './resources.ts';
 import { writeError, writeJson } from './respond.ts';
-import { authorizeInterim, type Authenticator, type UserInfo } from '../auth/authenticate.ts';
+import type { UserInfo } from '../auth/authenticate.ts';
+import type { Security } from '../auth/security.ts';
+import { virtualHandler } from './reviews.ts';
 import type { GenericStore } from '../registry/store.ts';
 import type { ResourceDef } from '../registry/types.ts';
 import type { Logger } from '../log.ts';
@@ -16,7 +18,8 @@ import type { Catalogue } from '../registry/catalogue.ts';
 export interface ApiServerDeps {
   store: GenericStore;
   catalogue: Catalogue;
-  authenticator: Authenticator;
+  /** Authentication, authorization, admission and audit (server/auth/security.ts). */
+  security: Security;
   log: Logger;
   /** Answers /readyz: false until bootstrap is done. */
   ready: () => boolean;
@@ -31,7 +34,7 @@ declare module 'node:http' {
 
 /** Builds the node request listener; one per server. */
 export function createRequestListener(deps: ApiServerDeps): (req: IncomingMessage, res: ServerResponse) => void {
-  const { catalogue, store, authenticator, log } = deps;
+  const { catalogue, store, security, log } = deps;
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
@@ -48,21 +51,22 @@ export function createRequestListener(deps: ApiServerDeps): (req: IncomingMessag
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
     const query = new URLSearchParams(q < 0 ? '' : url.slice(q + 1));
-    let user: UserInfo;
-    try {
-      user = authenticator.authenticate(req);
-      req.user = user;
-    } catch (e: unknown) {
-      writeError(res, e);
-      return;
-    }
     const info = parseRequestInfo(req.method ?? 'GET', decodePath(path), query);
-    try {
-      authorizeInterim(user, path, info.verb);
-    } catch (e: unknown) {
-      writeError(res, e);
-      return;
-    }
+    // >>> security: authenticate → impersonate → authorize, then serve with the identity visible to admission
+    let user: UserInfo | undefined;
+    security.audit(req, res, info, () => user);
+    security.admit(req, info, query).then(
+      (admitted) => {
+        user = admitted.user;
+        req.user = user;
+        security.run(admitted, () => serve(req, res, path, query, info));
+      },
+      (e: unknown) => writeError(res, e, (m, err) => log.error(m, { path, err: String((err as Error)?.stack ?? err) })),
+    );
+  };
+  // <<< security
+
+  function serve(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams, info: ReturnType<typeof parseRequestInfo>): void {
     if (!info.isResourceRequest) {
       app(req, res);
       return;
@@ -80,8 +84,15 @@ export function createRequestListener(deps: ApiServerDeps): (req: IncomingMessag
       writeError(res, errors.pathNotFound());
       return;
     }
+    // >>> security: create-only virtual resources (reviews, serviceaccounts/token) are never stored
+    const virtual = virtualHandler(info, def);
+    if (virtual) {
+      virtual({ req, res, info, def, user: req.user!, security, store, catalogue }).catch((e: unknown) => writeError(res, e, (m, err) => log.error(m, { path, err: String((err as Error)?.stack ?? err) })));
+      return;
+    }
+    // <<< security
     handleResource({ req, res, info, def, query, store }).catch((e: unknown) => writeError(res, e, (m, err) => log.error(m, { path, err: String((err as Error)?.stack ?? err) })));
-  };
+ }
 }
 
 function decodePath(path: string): string {

@@ -49,7 +49,13 @@ export const namespaces: ResourceDef = {
       spec.finalizers = finalizers;
       labelWithName(ns);
     },
-    prepareForUpdate: labelWithName,
+    prepareForUpdate(ns, old) {
+      // Upstream: spec.finalizers change only through the finalize subresource.
+      const finalizers = get(old, 'spec.finalizers');
+      if (finalizers === undefined) delete child(ns, 'spec').finalizers;
+      else child(ns, 'spec').finalizers = structuredClone(finalizers);
+      labelWithName(ns);
+    },
     validate: validateNamespace,
     validateUpdate: (ns, old) => [...validateObjectMetaUpdate(ns.metadata, old.metadata), ...validateNamespace(ns)],
     canonicalize: labelWithName,

@@ -6,6 +6,7 @@ import { batchResources } from './batch.ts';
 import { eventsV1Events } from './events.ts';
 import { rbacResources } from './rbac.ts';
 import { endpointslices, leases, poddisruptionbudgets, priorityclasses } from './small-groups.ts';
+import { authReviewResources } from './auth-reviews.ts';
 
 /**
  * Upstream kube-apiserver's group/version priorities (cmd/kube-apiserver aggregator table): /apis lists
@@ -61,6 +62,7 @@ const unordered: readonly ResourceDef[] = [
   priorityclasses,
   leases,
   endpointslices,
+  ...authReviewResources,
 ];
 
 /** Every served resource, grouped in discovery order (core, then groups by upstream priority), alphabetical within a group. */
