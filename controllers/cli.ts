@@ -1,0 +1,66 @@
+// `tskube controller-manager`: flags (named as kube-controller-manager's) → startControllerManager, until SIGINT/SIGTERM.
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { assertKnown, parseFlags } from '../cli/flags.ts';
+import { createLogger, setVerbosity } from '../server/log.ts';
+import { startControllerManager } from './manager.ts';
+
+export const CONTROLLER_MANAGER_USAGE = `Usage: tskube controller-manager --kubeconfig FILE [flags]
+
+  --kubeconfig FILE                    how to reach the API server (required)
+  --leader-elect=false                 run without holding the Lease kube-system/kube-controller-manager (default true)
+  --controllers LIST                   comma-separated: "*" for all, "name" to enable, "-name" to disable (default *)
+  --root-ca-file FILE                  the cluster CA, published as ConfigMap kube-root-ca.crt in every namespace
+  --leader-elect-lease-duration D      default 15s
+  --leader-elect-renew-deadline D      default 10s
+  --leader-elect-retry-period D        default 2s
+`;
+
+/** A Go-style duration ("15s", "500ms", "1m") in milliseconds. @throws Error when malformed. */
+export function parseDuration(raw: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(raw);
+  if (!m) throw new Error(`invalid duration "${raw}"`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
+  return Number(m[1]) * unit;
+}
+
+/** Runs `tskube controller-manager …` until SIGINT/SIGTERM. */
+export async function runControllerManagerCommand(args: string[]): Promise<void> {
+  const flags = parseFlags(
+    args.map((a) => (a === '--leader-elect=false' ? '--no-leader-elect' : a === '--leader-elect=true' || a === '--leader-elect' ? '' : a)).filter(Boolean),
+    ['no-leader-elect'],
+  );
+  assertKnown(flags, ['kubeconfig', 'no-leader-elect', 'controllers', 'root-ca-file', 'leader-elect-lease-duration', 'leader-elect-renew-deadline', 'leader-elect-retry-period']);
+  setVerbosity(flags.verbosity);
+  const kubeconfig = flags.values.get('kubeconfig');
+  if (!kubeconfig) throw new Error(`--kubeconfig is required\n${CONTROLLER_MANAGER_USAGE}`);
+  const caFile = flags.values.get('root-ca-file');
+  const duration = (name: string): number | undefined => {
+    const raw = flags.values.get(name);
+    return raw === undefined ? undefined : parseDuration(raw);
+  };
+  const log = createLogger('controller-manager');
+  const manager = await startControllerManager({
+    kubeconfig: resolve(kubeconfig),
+    log,
+    leaderElect: !flags.booleans.has('no-leader-elect'),
+    controllers: flags.values.get('controllers')?.split(',').map((s) => s.trim()).filter(Boolean),
+    caPem: caFile ? readFileSync(resolve(caFile), 'utf8') : undefined,
+    leaseDurationMs: duration('leader-elect-lease-duration'),
+    renewDeadlineMs: duration('leader-elect-renew-deadline'),
+    retryPeriodMs: duration('leader-elect-retry-period'),
+  });
+  // The runtime's timers are unref'd: a standby candidate has no open socket, so hold the process open ourselves.
+  const keepAlive = setInterval(() => undefined, 1 << 30);
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    clearInterval(keepAlive);
+    log.info('stopping', { signal });
+    manager.stop().then(() => process.exit(0), () => process.exit(1));
+    setTimeout(() => process.exit(1), 5000).unref();
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}

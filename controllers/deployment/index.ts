@@ -1,0 +1,2 @@
+// The Deployment controller's public surface.
+export { registerDeployment } from './controller.ts';

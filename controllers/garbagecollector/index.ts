@@ -1,0 +1,2 @@
+// The garbage collector's public surface.
+export { registerGarbageCollector } from './collector.ts';

@@ -1,0 +1,2 @@
+// The namespace controller's public surface.
+export { registerNamespace } from './controller.ts';
