@@ -1,9 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { apiGroups, findByKind, findResource, resources } from './index.ts';
+import type { ResourceDef } from './types.ts';
+
+/** The review APIs: answered per request, never stored. */
+const isCreateOnly = (d: ResourceDef): boolean => d.verbs?.length === 1 && d.verbs[0] === 'create';
 
 describe('the resource catalogue', () => {
-  it('serves every resource of the brief exactly once', () => {
-    const ids = resources.map((d) => `${d.group || 'core'}/${d.version}/${d.plural}`);
+  it('serves every stored resource of the brief exactly once', () => {
+    const ids = resources.filter((d) => !isCreateOnly(d)).map((d) => `${d.group || 'core'}/${d.version}/${d.plural}`);
     expect(new Set(ids).size).toBe(ids.length);
     expect(ids).toEqual([
       'core/v1/configmaps', 'core/v1/endpoints', 'core/v1/events', 'core/v1/limitranges', 'core/v1/namespaces', 'core/v1/nodes',
@@ -17,6 +21,13 @@ describe('the resource catalogue', () => {
       'scheduling.k8s.io/v1/priorityclasses',
       'coordination.k8s.io/v1/leases',
       'discovery.k8s.io/v1/endpointslices',
+    ]);
+  });
+
+  it('serves the review APIs as create-only resources', () => {
+    expect(resources.filter(isCreateOnly).map((d) => `${d.group}/${d.plural}`).sort()).toEqual([
+      'authentication.k8s.io/selfsubjectreviews', 'authentication.k8s.io/tokenreviews', 'authorization.k8s.io/localsubjectaccessreviews',
+      'authorization.k8s.io/selfsubjectaccessreviews', 'authorization.k8s.io/selfsubjectrulesreviews', 'authorization.k8s.io/subjectaccessreviews',
     ]);
   });
 
@@ -80,7 +91,7 @@ describe('the resource catalogue', () => {
   });
 
   it('scopes cluster resources', () => {
-    expect(resources.filter((d) => !d.namespaced).map((d) => d.plural).sort()).toEqual(['clusterrolebindings', 'clusterroles', 'namespaces', 'nodes', 'persistentvolumes', 'priorityclasses']);
+    expect(resources.filter((d) => !d.namespaced && !isCreateOnly(d)).map((d) => d.plural).sort()).toEqual(['clusterrolebindings', 'clusterroles', 'namespaces', 'nodes', 'persistentvolumes', 'priorityclasses']);
   });
 
   it('finds resources by kind', () => {
@@ -91,7 +102,7 @@ describe('the resource catalogue', () => {
 
   it('lists groups in upstream discovery order with preferred versions', () => {
     expect(apiGroups.map((g) => `${g.name}:${g.preferredVersion}`)).toEqual([
-      ':v1', 'apps:v1', 'events.k8s.io:v1', 'batch:v1', 'policy:v1', 'rbac.authorization.k8s.io:v1', 'scheduling.k8s.io:v1', 'coordination.k8s.io:v1', 'discovery.k8s.io:v1',
+      ':v1', 'apps:v1', 'events.k8s.io:v1', 'authentication.k8s.io:v1', 'authorization.k8s.io:v1', 'batch:v1', 'policy:v1', 'rbac.authorization.k8s.io:v1', 'scheduling.k8s.io:v1', 'coordination.k8s.io:v1', 'discovery.k8s.io:v1',
     ]);
   });
 
