@@ -1,6 +1,6 @@
 import { defineConfig } from 'vitest/config';
 
-// Two projects: unit tests beside the code, and conformance suites that drive one shared running cluster
+// Three projects: unit tests beside the code, the node agent's tests (real containerd), and conformance suites that drive one shared running cluster
 // (started by conformance/global-setup.ts unless KUBECONFIG points at an existing one).
 export default defineConfig({
   test: {
@@ -8,9 +8,20 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['server/**/*.test.ts', 'kubeconfig/**/*.test.ts', 'cli/**/*.test.ts', 'controllers/**/*.test.ts', 'scheduler/**/*.test.ts', 'kubelet/**/*.test.ts'],
+          include: ['server/**/*.test.ts', 'kubeconfig/**/*.test.ts', 'cli/**/*.test.ts', 'controllers/**/*.test.ts', 'scheduler/**/*.test.ts'],
           testTimeout: 30_000,
           hookTimeout: 120_000,
+        },
+      },
+      {
+        // The node agent's tests start real containerd instances: one file at a time, so they never race.
+        test: {
+          name: 'node',
+          include: ['kubelet/**/*.test.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 600_000,
+          pool: 'forks',
+          poolOptions: { forks: { singleFork: true } },
         },
       },
       {
