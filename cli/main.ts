@@ -1,5 +1,7 @@
 // The tskube command: `up` (whole cluster in one process) and `apiserver` (the API server alone).
 import { resolve } from 'node:path';
+import { rmSync } from 'node:fs';
+import { teardownNode } from '../scripts/node/node-runtime.ts';
 import { assertKnown, intFlag, parseFlags } from './flags.ts';
 import { startApiServer } from '../server/apiserver.ts';
 import { createLogger, setVerbosity } from '../server/log.ts';
@@ -16,8 +18,11 @@ import { runSimulateNodesCommand } from './simulate-nodes.ts';
 const USAGE = `Usage: tskube <command> [flags]
 
 Commands:
-  up           Run the whole cluster in one process (API server; later: controllers, scheduler, kubelet)
+  up           Run the whole cluster in one process: API server, controller manager, scheduler and (as root) a
+               kubelet on a private containerd; --no-kubelet for the control plane only
+  down         Stop and remove the node runtime that up leaves running (--data-dir DIR [--purge])
   apiserver    Run the API server alone
+  kubelet      Run a kubelet alone (--kubeconfig FILE --node-name N ...)
   scheduler    Run the scheduler alone (--kubeconfig FILE)
   controller-manager  Run the controller manager alone (--kubeconfig FILE)
   migrate      Copy a cluster's state between storages (--from sqlite:DIR --to etcd://HOST:PORT)
@@ -55,6 +60,9 @@ export async function main(argv: string[]): Promise<void> {
         return;
       case 'migrate':
         await runMigrateCommand(rest);
+        return;
+      case 'down':
+        await runDownCommand(rest);
         return;
       case 'simulate-nodes':
         await runSimulateNodesCommand(rest);
@@ -106,4 +114,17 @@ async function runServer(command: 'up' | 'apiserver', args: string[]): Promise<v
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+/**
+ * `tskube down`: the node runtime (containerd, CNI bridge, iptables chains, mounts, cgroups) outlives `up` so that
+ * pods survive a restart, as on a real node; this stops and removes it. `--purge` also deletes the data dir.
+ */
+async function runDownCommand(args: string[]): Promise<void> {
+  const flags = parseFlags(args, ['purge']);
+  assertKnown(flags, ['data-dir', 'purge']);
+  const dataDir = resolve(flags.values.get('data-dir') ?? './.tskube');
+  await teardownNode(resolve(dataDir, 'node'), { purge: flags.booleans.has('purge') });
+  if (flags.booleans.has('purge')) rmSync(dataDir, { recursive: true, force: true });
+  process.stdout.write(`tskube node runtime under ${dataDir} stopped and removed${flags.booleans.has('purge') ? '; data dir deleted' : ''}\n`);
 }
