@@ -180,7 +180,8 @@ async function handleMain(ctx: ResourceContext): Promise<void> {
       const options = await readDeleteOptions(ctx);
       const result = await store.delete(def, info.namespace, info.name, options);
       if (!result.deleted) {
-        writeRendered(res, 202, renderOne(ctx, r, result.object), r);
+        // Upstream answers 200 with the marked object; 202 only when the (deprecated) orphanDependents=false asked for cascading.
+        writeRendered(res, options.orphanDependents === false ? 202 : 200, renderOne(ctx, r, result.object), r);
       } else if (def.returnDeletedObject) {
         writeRendered(res, 200, renderOne(ctx, r, result.object), r);
       } else {
