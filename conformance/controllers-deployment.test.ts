@@ -125,7 +125,7 @@ describe('rolling updates', () => {
     bounds.stop();
     desired.stop();
     // maxSurge 1 bounds the ReplicaSets' total size; maxUnavailable 1 bounds the ready pods from below.
-    expect(desired.maxDesired).toBe(4 + 1);
+    expect(desired.maxDesired, desired.log.join('\n')).toBe(4 + 1);
     expect(bounds.minReady).toBeGreaterThanOrEqual(4 - 1);
 
     const rss = replicaSets('app=roll');

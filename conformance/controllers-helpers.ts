@@ -128,6 +128,8 @@ export function kubectlAsync(args: readonly string[], opts: { kubeconfig?: strin
 export interface ReplicaSetBounds {
   /** Largest sum of spec.replicas over the watched ReplicaSets seen at once (what maxSurge bounds). */
   maxDesired: number;
+  /** One line per event seen, for failure messages. */
+  log: string[];
   stop(): void;
 }
 
@@ -138,7 +140,7 @@ export interface ReplicaSetBounds {
  */
 export async function watchReplicaSetBounds(kc: k8s.KubeConfig, namespace: string, labelSelector?: string): Promise<ReplicaSetBounds> {
   const sets = new Map<string, number>();
-  const bounds = { maxDesired: 0, stop: () => ctl.abort() };
+  const bounds = { maxDesired: 0, log: [] as string[], stop: () => ctl.abort() };
   const ctl = await new k8s.Watch(kc).watch(
     `/apis/apps/v1/namespaces/${namespace}/replicasets`,
     labelSelector ? { labelSelector } : {},
@@ -146,7 +148,9 @@ export async function watchReplicaSetBounds(kc: k8s.KubeConfig, namespace: strin
       const name = rs.metadata?.name ?? '';
       if (type === 'DELETED') sets.delete(name);
       else if (type === 'ADDED' || type === 'MODIFIED') sets.set(name, rs.spec?.replicas ?? 1);
-      bounds.maxDesired = Math.max(bounds.maxDesired, [...sets.values()].reduce((a, b) => a + b, 0));
+      const total = [...sets.values()].reduce((a, b) => a + b, 0);
+      bounds.log.push(`${type} ${name} rv=${rs.metadata?.resourceVersion} replicas=${rs.spec?.replicas} available=${rs.status?.availableReplicas ?? 0} total=${total}`);
+      bounds.maxDesired = Math.max(bounds.maxDesired, total);
     },
     () => undefined,
   );

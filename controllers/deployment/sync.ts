@@ -1,6 +1,7 @@
 // One Deployment sync, after upstream's sync.go / rolling.go / recreate.go / progress.go: new RS, scaling, rollouts, status, clean-up.
 import { collectionPath, isAlreadyExists, objectPath, Resources, type ApiClient, type EventRecorder, type Lister } from '../runtime/index.ts';
-import { isPodActive, type Pod } from '../replicaset/pod-utils.ts';
+import type { Pod } from '../replicaset/pod-utils.ts';
+import { findActiveOrLatest, isSaturated, normalize, proportion, replicaFailure, sameStatus } from './sync-helpers.ts';
 import {
   activeRSs, availableSum, byCreation, byRevision, bySizeNewer, bySizeOlder, computeHash, deploymentComplete, deploymentProgressing,
   deploymentTimedOut, equalIgnoreHash, getCondition, hasProgressDeadline, intAnnotation, isRollingUpdate, maxRevision, maxSurge,
@@ -361,6 +362,10 @@ export class DeploymentSync {
       const available = rs.status?.availableReplicas ?? 0;
       if (replicas === 0 || replicas === available) continue;
       const n = Math.min(maxScaledDown - cleaned, replicas - available);
+      // A status that lags a scale-down can report more available pods than replicas: never scale up here.
+      if (replicas - n > replicas) {
+        throw new Error(`when cleaning up unhealthy replicas, got invalid request to scale down ${rs.metadata.namespace}/${rs.metadata.name} ${replicas} -> ${replicas - n}`);
+      }
       olds[i] = (await this.scaleRS(rs, replicas - n)).rs;
       cleaned += n;
     }
@@ -448,75 +453,3 @@ export class DeploymentSync {
     await this.updateStatus();
   }
 }
-
-function sameStatus(a: DeploymentStatus | undefined, b: DeploymentStatus): boolean {
-  return JSON.stringify(normalize(a ?? {})) === JSON.stringify(normalize(b));
-}
-
-/** Zero counts are omitted on the wire (omitempty upstream); write and compare with them dropped. */
-function normalize(s: DeploymentStatus): DeploymentStatus {
-  const out: Record<string, unknown> = {};
-  for (const k of ['observedGeneration', 'replicas', 'updatedReplicas', 'readyReplicas', 'availableReplicas', 'unavailableReplicas', 'collisionCount', 'conditions'] as const) {
-    const v = s[k];
-    if (v !== undefined && v !== 0 && !(Array.isArray(v) && v.length === 0)) out[k] = v;
-  }
-  return out as DeploymentStatus;
-}
-
-/** FindActiveOrLatest: the only active RS, or (none active) the newest one; undefined with several active. */
-function findActiveOrLatest(newRS: RS | undefined, oldRSs: RS[]): RS | undefined {
-  if (!newRS && oldRSs.length === 0) return undefined;
-  const sortedOld = [...oldRSs].sort((a, b) => byCreation(b, a));
-  const active = activeRSs([...sortedOld, newRS]);
-  if (active.length === 0) return newRS ?? sortedOld[0];
-  if (active.length === 1) return active[0];
-  return undefined;
-}
-
-function isSaturated(d: Deployment, rs: RS | undefined): boolean {
-  if (!rs) return false;
-  const desired = intAnnotation(rs, DESIRED_REPLICAS);
-  const want = replicasOf(d);
-  return desired === want && (rs.spec?.replicas ?? 1) === want && (rs.status?.availableReplicas ?? 0) === want;
-}
-
-/** GetProportion / getReplicaSetFraction: the RS's share of the change, by its max-replicas annotation. */
-function proportion(rs: RS, d: Deployment, toAdd: number, added: number): number {
-  const replicas = rs.spec?.replicas ?? 1;
-  if (replicas === 0 || toAdd === 0 || toAdd === added) return 0;
-  let fraction: number;
-  if (replicasOf(d) === 0) {
-    fraction = -replicas;
-  } else {
-    const deploymentReplicas = replicasOf(d) + maxSurge(d);
-    const annotated = intAnnotation(rs, MAX_REPLICAS) ?? d.status?.replicas ?? 0;
-    fraction = annotated === 0 ? 0 : roundToInt((replicas * deploymentReplicas) / annotated) - replicas;
-  }
-  const allowed = toAdd - added;
-  return toAdd > 0 ? Math.min(fraction, allowed) : Math.max(fraction, allowed);
-}
-
-/** integer.RoundToInt32: round half away from zero. */
-function roundToInt(x: number): number {
-  return x < 0 ? -Math.round(-x) : Math.round(x);
-}
-
-/** getReplicaFailures: the new RS's ReplicaFailure condition (else an old one's) as a Deployment condition. */
-function replicaFailure(allRSs: Array<RS | undefined>, newRS: RS | undefined): ReturnType<typeof newCondition> | undefined {
-  const convert = (rs: RS | undefined) => {
-    const c = rs?.status?.conditions?.find((x) => x.type === 'ReplicaFailure');
-    return c && { type: 'ReplicaFailure', status: c.status as 'True' | 'False' | 'Unknown', lastUpdateTime: c.lastTransitionTime, lastTransitionTime: c.lastTransitionTime, reason: c.reason, message: c.message };
-  };
-  if (newRS) {
-    const c = convert(newRS);
-    if (c) return c;
-  }
-  for (const rs of allRSs) {
-    if (rs === newRS) continue;
-    const c = convert(rs);
-    if (c) return c;
-  }
-  return undefined;
-}
-
-export { isPodActive };

@@ -257,9 +257,10 @@ async function manageReplicas(d: Deps, key: string, rs: ReplicaSetLike, pods: Po
   return undefined;
 }
 
+/** The NamespaceLifecycle refusal (cause NamespaceTerminating upstream; the message as a fallback). */
 function isNamespaceTerminating(e: unknown): boolean {
-  const details = (e as { status?: { details?: { causes?: Array<{ reason?: string }> } } }).status?.details;
-  return !!details?.causes?.some((c) => c.reason === 'NamespaceTerminating');
+  const status = (e as { status?: { code?: number; message?: string; details?: { causes?: Array<{ reason?: string }> } } }).status;
+  return !!status?.details?.causes?.some((c) => c.reason === 'NamespaceTerminating') || (status?.code === 403 && /because it is being terminated$/.test(status.message ?? ''));
 }
 
 /** Pods of every ReplicaSet with the same controller owner as `rs` (for the colocation rank), or rs's own. */

@@ -70,5 +70,5 @@ export function registerRootCACertPublisher(ctx: ControllerContext): void {
 
 function isForbiddenTerminating(e: unknown): boolean {
   const status = (e as { status?: { code?: number; details?: { causes?: Array<{ reason?: string }> } } }).status;
-  return status?.code === 403 && !!status.details?.causes?.some((c) => c.reason === 'NamespaceTerminating');
+  return status?.code === 403 && (!!status.details?.causes?.some((c) => c.reason === 'NamespaceTerminating') || /because it is being terminated$/.test((status as { message?: string }).message ?? ''));
 }
