@@ -1,21 +1,10 @@
 // The pod and node shapes the scheduler reads (raw JSON as the API serves it) and the plugin status type.
 import type { KubeObject } from '../controllers/runtime/index.ts';
+import type { LabelSelector, LabelSelectorRequirement } from '../server/selectors/labels.ts';
+import type { NodeSelectorTerm, Taint, Toleration } from '../controllers/podutil/scheduling.ts';
 
-export interface LabelSelectorRequirement {
-  key: string;
-  operator: string;
-  values?: string[];
-}
+export type { LabelSelector, LabelSelectorRequirement, NodeSelectorTerm, Taint, Toleration };
 
-export interface LabelSelector {
-  matchLabels?: Record<string, string>;
-  matchExpressions?: LabelSelectorRequirement[];
-}
-
-export interface NodeSelectorTerm {
-  matchExpressions?: LabelSelectorRequirement[];
-  matchFields?: LabelSelectorRequirement[];
-}
 
 export interface PodAffinityTerm {
   labelSelector?: LabelSelector | null;
@@ -46,19 +35,6 @@ export interface Affinity {
   };
 }
 
-export interface Toleration {
-  key?: string;
-  operator?: string;
-  value?: string;
-  effect?: string;
-  tolerationSeconds?: number;
-}
-
-export interface Taint {
-  key: string;
-  value?: string;
-  effect: string;
-}
 
 export interface ContainerPort {
   containerPort?: number;

@@ -2,7 +2,7 @@
 import type { ControllerContext } from '../manager.ts';
 import { ApiError, Resources, collectionPath, controller, controllerRefOf, objectPath, type Action, type KubeObject } from '../runtime/index.ts';
 import { arr, isoNow, ownedBy, putStatus, spec, status } from '../podutil/index.ts';
-import { isValidTimeZone, nextTime, parseSchedule } from './cron.ts';
+import { isTimeZone, nextTime, parseSchedule } from '../../server/registry/cron.ts';
 import { finishedCondition, jobFromTemplate, jobNameFor, jobsOverHistoryLimit, mostRecentScheduleTime } from './logic.ts';
 
 const COMPONENT = 'cronjob-controller';
@@ -80,7 +80,8 @@ export function registerCronJob(ctx: ControllerContext): void {
       return 'done';
     }
     const tz = typeof spec(cj).timeZone === 'string' ? (spec(cj).timeZone as string) : 'UTC';
-    if (!isValidTimeZone(tz)) {
+    // Go's LoadLocation reads '' as UTC, but the controller reports an empty zone as unknown.
+    if (tz === '' || !isTimeZone(tz)) {
       recorder.event(cj, 'Warning', 'UnknownTimeZone', `invalid timeZone: ${JSON.stringify(tz)}: unknown time zone ${tz}`);
       await flush();
       return 'done';

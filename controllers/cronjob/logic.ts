@@ -1,7 +1,8 @@
 // The CronJob controller's pure rules: which scheduled time is due, job names, the Job built from the template.
 import type { KubeObject } from '../runtime/index.ts';
 import { arr, rec, spec, status, type Condition } from '../podutil/index.ts';
-import { formatInZone, nextTime, type Schedule } from './cron.ts';
+import { formatInZone } from './cron.ts';
+import { nextTime, type Schedule } from '../../server/registry/cron.ts';
 
 export const SCHEDULED_TIMESTAMP_ANNOTATION = 'batch.kubernetes.io/cronjob-scheduled-timestamp';
 

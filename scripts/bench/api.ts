@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, request } from 'node:https';
 import * as yaml from 'js-yaml';
+import { percentile, timed, type Timing as Result } from './report-lib.ts';
 
 interface Target {
   url: string;
@@ -14,17 +15,6 @@ interface Target {
   ca: Buffer;
   child?: ChildProcess;
   dataDir?: string;
-}
-
-interface Result {
-  op: string;
-  concurrency: number;
-  ops: number;
-  seconds: number;
-  perSecond: number;
-  p50ms: number;
-  p99ms: number;
-  errors: number;
 }
 
 const args = process.argv.slice(2);
@@ -68,32 +58,17 @@ function call(t: Target, agent: Agent, method: string, path: string, body?: unkn
   });
 }
 
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
-
-/** Runs `op(i)` from `concurrency` workers for SECONDS (or `count` ops); latencies in ms. */
-async function measure(name: string, concurrency: number, op: (i: number) => Promise<number>, count?: number): Promise<Result> {
-  const latencies: number[] = [];
-  let errors = 0;
-  let next = 0;
-  const start = performance.now();
-  const deadline = start + SECONDS * 1000;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (count !== undefined ? next < count : performance.now() < deadline) {
-        const i = next++;
-        const t0 = performance.now();
-        const code = await op(i).catch(() => 0);
-        latencies.push(performance.now() - t0);
-        if (code < 200 || code >= 300) errors++;
-      }
-    }),
+/** Runs `op(i)` from `concurrency` workers for SECONDS (or `count` ops); a non-2xx answer counts as an error. */
+function measure(name: string, concurrency: number, op: (i: number) => Promise<number>, count?: number): Promise<Result> {
+  return timed(
+    name,
+    concurrency,
+    async (i) => {
+      const code = await op(i);
+      if (code < 200 || code >= 300) throw new Error(`HTTP ${code}`);
+    },
+    { seconds: SECONDS, count },
   );
-  const seconds = (performance.now() - start) / 1000;
-  latencies.sort((a, b) => a - b);
-  return { op: name, concurrency, ops: latencies.length, seconds, perSecond: latencies.length / seconds, p50ms: percentile(latencies, 50), p99ms: percentile(latencies, 99), errors };
 }
 
 async function watchLatency(t: Target, agent: Agent, ns: string, events: number): Promise<Result> {
@@ -156,6 +131,8 @@ async function main(): Promise<void> {
     const agent = new Agent({ keepAlive: true, maxSockets: 64 });
     const bigNs = `bench-${run}-list`;
     await call(t, agent, 'POST', '/api/v1/namespaces', { metadata: { name: bigNs } });
+    // Pod admission needs the namespace's default service account; a bare `tskube apiserver` has no controller to make it.
+    await call(t, agent, 'POST', `/api/v1/namespaces/${bigNs}/serviceaccounts`, { metadata: { name: 'default' } });
     const pods = `/api/v1/namespaces/${bigNs}/pods`;
     const pod = (i: number) => ({ metadata: { name: `pod-${i}`, labels: { app: 'bench' } }, spec: { containers: [{ name: 'c', image: 'localhost/busybox:latest' }] } });
     await measure('seed-10k-pods', 64, (i) => call(t, agent, 'POST', pods, pod(i)), 10_000);

@@ -1,13 +1,30 @@
 // labelSelector / fieldSelector query parameters → one predicate over stored objects, with upstream's 400 texts.
 import * as errors from './errors.ts';
 import { parseLabelSelector, formatLabelSelector, type LabelSelector } from '../selectors/labels.ts';
-import { convertFieldLabels, fieldLabelNotSupported, notAKnownFieldSelector, parseFieldSelector } from '../selectors/fields.ts';
+import {
+  convertFieldLabels,
+  DEFAULT_FIELD_LABEL_POLICY,
+  fieldLabelNotSupported,
+  parseFieldSelector,
+  type FieldLabelPolicy,
+} from '../selectors/fields.ts';
 import { SelectorParseError } from '../selectors/errors.ts';
 import type { KubeObject, ResourceDef } from '../registry/types.ts';
 
 export interface ListFilter {
   filter?: (obj: KubeObject) => boolean;
   hasSelector: boolean;
+}
+
+/**
+ * The field labels a kind accepts, read from its declaration (the catalogue is the only list): kinds without
+ * declared field selectors get upstream's default conversion; the rest accept metadata.name, their declared
+ * labels and, when namespaced, metadata.namespace (upstream's Node and Namespace conversions omit it).
+ */
+export function fieldLabelPolicy(def: Pick<ResourceDef, 'fieldSelectors' | 'namespaced'>): FieldLabelPolicy {
+  if (!def.fieldSelectors) return DEFAULT_FIELD_LABEL_POLICY;
+  const metadata = def.namespaced ? ['metadata.name', 'metadata.namespace'] : ['metadata.name'];
+  return { supported: [...metadata, ...Object.keys(def.fieldSelectors)], unsupported: fieldLabelNotSupported };
 }
 
 /**
@@ -21,10 +38,7 @@ export function buildListFilter(def: ResourceDef, query: URLSearchParams, name?:
     const extractors = def.fieldSelectors ?? {};
     let fieldText = query.get('fieldSelector') ?? '';
     if (name) fieldText = fieldText ? `${fieldText},metadata.name=${name}` : `metadata.name=${name}`;
-    const fields = convertFieldLabels(parseFieldSelector(fieldText), {
-      supported: ['metadata.name', 'metadata.namespace', ...Object.keys(extractors)],
-      unsupported: def.fieldSelectors ? fieldLabelNotSupported : notAKnownFieldSelector,
-    });
+    const fields = convertFieldLabels(parseFieldSelector(fieldText), fieldLabelPolicy(def));
     if (labels.empty && fields.empty) return { hasSelector: false };
     const wanted = fields.requirements.map((r) => r.field);
     return {

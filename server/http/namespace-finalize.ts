@@ -3,7 +3,7 @@ import * as errors from './errors.ts';
 import { decodeBody, readBody } from './negotiate.ts';
 import { writeRendered } from './respond.ts';
 import type { ResourceContext } from './resources.ts';
-import { expectKind } from './resources.ts';
+import { dryRunOf, expectKind } from './resources.ts';
 
 const BODY_TYPES = ['application/json', 'application/yaml'] as const;
 
@@ -17,7 +17,6 @@ export async function handleNamespaceFinalize(ctx: ResourceContext): Promise<voi
   const { def, info, store, query, res } = ctx;
   if (info.verb !== 'update') throw errors.methodNotAllowed();
   const obj = expectKind(def, decodeBody(await readBody(ctx.req), ctx.req.headers['content-type'], BODY_TYPES), def.kind);
-  const dryRun = query.getAll('dryRun').length > 0;
   const { object } = await store.update(
     def,
     info.namespace,
@@ -32,7 +31,7 @@ export async function handleNamespaceFinalize(ctx: ResourceContext): Promise<voi
       return next;
     },
     // 'binding': a trusted write that skips the main strategy, which would keep spec.finalizers unchanged.
-    { subresource: 'binding', dryRun },
+    { subresource: 'binding', dryRun: dryRunOf(query) },
   );
   writeRendered(res, 200, object, { as: 'object', format: 'json' });
 }

@@ -31,7 +31,8 @@ export interface ResourceContext {
 
 const BODY_TYPES = ['application/json', 'application/yaml', 'application/vnd.kubernetes.protobuf'] as const;
 
-function dryRunOf(query: URLSearchParams): boolean {
+/** The dryRun query parameter: true when given; only `All` is accepted (400 otherwise, upstream's text). */
+export function dryRunOf(query: URLSearchParams): boolean {
   const values = query.getAll('dryRun');
   for (const v of values) if (v !== 'All') throw errors.badRequest(`Invalid dry run value: "${v}": valid values are "All"`);
   return values.length > 0;

@@ -1,6 +1,7 @@
 // ObjectMeta validation on create and update (names, namespace, labels, annotations, owners, finalizers) as upstream.
 import type { FieldError, KubeObject, ObjectMeta } from './types.ts';
-import { isObj, jsonEqual } from './object.ts';
+import { isObj, jsonEqual, strMap } from './object.ts';
+import { validateLabels as validateLabelMap } from '../selectors/validation.ts';
 import {
   FIELD_IMMUTABLE,
   forbidden,
@@ -44,16 +45,9 @@ export const nameIsPathSegment: NameRule = (name, prefix) => {
   return errs;
 };
 
-/** ValidateLabels: every key a qualified name, every value a label value; errors point at the map. */
+/** ValidateLabels over raw JSON (see server/selectors/validation.ts): errors point at the map itself. */
 export function validateLabels(labels: unknown, field: string): FieldError[] {
-  if (!isObj(labels)) return [];
-  const errs: FieldError[] = [];
-  for (const [k, v] of Object.entries(labels)) {
-    for (const m of isQualifiedName(k)) errs.push(invalid(field, k, m));
-    const value = typeof v === 'string' ? v : String(v);
-    for (const m of isValidLabelValue(value)) errs.push(invalid(field, value, m));
-  }
-  return errs;
+  return validateLabelMap(strMap(labels), field);
 }
 
 export const TOTAL_ANNOTATION_SIZE_LIMIT = 256 * 1024;

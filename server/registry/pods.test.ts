@@ -166,7 +166,9 @@ describe('pod deletion and selection', () => {
     const pod = runCreate(pods, nginx({ nodeName: 'node-1' })).obj;
     pod.status = { phase: 'Running', podIPs: [{ ip: '10.0.0.5' }] };
     const f = pods.fieldSelectors!;
-    expect(Object.keys(f).sort()).toEqual(['spec.hostNetwork', 'spec.nodeName', 'spec.restartPolicy', 'spec.schedulerName', 'spec.serviceAccountName', 'status.nominatedNodeName', 'status.phase', 'status.podIP']);
+    expect(Object.keys(f).sort()).toEqual(['spec.host', 'spec.hostNetwork', 'spec.nodeName', 'spec.restartPolicy', 'spec.schedulerName', 'spec.serviceAccountName', 'status.nominatedNodeName', 'status.phase', 'status.podIP', 'status.podIPs']);
+    expect(f['spec.host'](pod)).toBe('node-1');
+    expect(f['status.podIPs'](pod)).toBeUndefined();
     expect(f['spec.nodeName'](pod)).toBe('node-1');
     expect(f['spec.hostNetwork'](pod)).toBe('false');
     expect(f['status.podIP'](pod)).toBe('10.0.0.5');

@@ -202,6 +202,10 @@ export const pods: ResourceDef = {
     'status.phase': (o) => str(get(o, 'status.phase')),
     'status.podIP': (o) => podIP(o),
     'status.nominatedNodeName': (o) => str(get(o, 'status.nominatedNodeName')),
+    // Accepted by upstream's conversion but absent from the pod's selectable fields: it always reads empty.
+    'status.podIPs': () => undefined,
+    // Old v1 clients' name for spec.nodeName (upstream's conversion renames it).
+    'spec.host': (o) => str(get(o, 'spec.nodeName')),
   },
   columns: podColumns,
 };

@@ -1,113 +1,72 @@
-// metav1.LabelSelector in the catalogue: validation, matching against template labels, and printing as upstream.
+// metav1.LabelSelector held as raw JSON (catalogue objects, API clients): thin views over server/selectors/labels.ts.
 import type { FieldError } from './types.ts';
 import { isObj, records, strMap } from './object.ts';
-import { validateLabels } from './meta-validation.ts';
-import { forbidden, fp, idx, invalid, isQualifiedName, isValidLabelValue, required } from './validation.ts';
+import {
+  formatLabelSelector as formatTyped,
+  labelSelectorAsSelector,
+  selectorFromSet,
+  validateLabelSelector as validateTyped,
+  type LabelMatcher,
+  type LabelSelector,
+} from '../selectors/labels.ts';
+import { SelectorParseError } from '../selectors/errors.ts';
 
-interface Requirement {
-  key: string;
-  operator: string;
-  values: string[];
-}
-
-function requirementsOf(sel: unknown): Requirement[] | undefined {
+/**
+ * A raw selector as a typed metav1.LabelSelector: undefined when it is not an object (a nil selector).
+ * Entries of the wrong JSON type are coerced to strings so validation reports them instead of crashing.
+ */
+export function asLabelSelector(sel: unknown): LabelSelector | undefined {
   if (!isObj(sel)) return undefined;
-  const out: Requirement[] = [];
-  for (const [k, v] of Object.entries(strMap(sel.matchLabels) ?? {})) out.push({ key: k, operator: '=', values: [v] });
-  for (const e of records(sel.matchExpressions)) {
-    const values = Array.isArray(e.values) ? e.values.map(String) : [];
-    out.push({ key: String(e.key ?? ''), operator: String(e.operator ?? ''), values });
+  const out: LabelSelector = {};
+  const matchLabels = strMap(sel.matchLabels);
+  if (matchLabels) out.matchLabels = matchLabels;
+  if (Array.isArray(sel.matchExpressions)) {
+    out.matchExpressions = records(sel.matchExpressions).map((e) => ({
+      key: String(e.key ?? ''),
+      operator: String(e.operator ?? ''),
+      ...(Array.isArray(e.values) ? { values: e.values.map(String) } : {}),
+    }));
   }
   return out;
 }
 
-/** ValidateLabelSelector (values must be valid label values). */
+/** LabelSelectorAsSelector over raw JSON; undefined when upstream's conversion would fail. */
+function matcherOf(sel: unknown): LabelMatcher | undefined {
+  try {
+    return labelSelectorAsSelector(asLabelSelector(sel));
+  } catch (e: unknown) {
+    if (e instanceof SelectorParseError) return undefined;
+    throw e;
+  }
+}
+
+/** ValidateLabelSelector (values must be valid label values); a missing selector is valid here. */
 export function validateLabelSelector(sel: unknown, field: string): FieldError[] {
-  if (!isObj(sel)) return [];
-  const errs = validateLabels(sel.matchLabels, fp(field, 'matchLabels'));
-  records(sel.matchExpressions).forEach((e, i) => {
-    const path = idx(fp(field, 'matchExpressions'), i);
-    const values = Array.isArray(e.values) ? e.values.map(String) : [];
-    const op = String(e.operator ?? '');
-    if (op === 'In' || op === 'NotIn') {
-      if (values.length === 0) errs.push(required(fp(path, 'values'), "must be specified when `operator` is 'In' or 'NotIn'"));
-    } else if (op === 'Exists' || op === 'DoesNotExist') {
-      if (values.length > 0) errs.push(forbidden(fp(path, 'values'), "may not be specified when `operator` is 'Exists' or 'DoesNotExist'"));
-    } else {
-      errs.push(invalid(fp(path, 'operator'), op, 'not a valid selector operator'));
-    }
-    const k = String(e.key ?? '');
-    for (const m of isQualifiedName(k)) errs.push(invalid(fp(path, 'key'), k, m));
-    values.forEach((v, j) => {
-      for (const m of isValidLabelValue(v)) errs.push(invalid(idx(fp(path, 'values'), j), v, m));
-    });
-  });
-  return errs;
+  return validateTyped(asLabelSelector(sel), field);
 }
 
 /** True when the selector has neither matchLabels nor matchExpressions (it selects everything). */
 export function isEmptySelector(sel: unknown): boolean {
-  const reqs = requirementsOf(sel);
-  return !reqs || reqs.length === 0;
+  if (!isObj(sel)) return true;
+  return matcherOf(sel)?.empty ?? false;
 }
 
-/** LabelSelectorAsSelector(sel).Matches(labels). A missing selector matches nothing. */
-export function selectorMatches(sel: unknown, labels: Record<string, string> | undefined): boolean {
-  const reqs = requirementsOf(sel);
-  if (!reqs) return false;
-  const l = labels ?? {};
-  return reqs.every((r) => {
-    const has = Object.prototype.hasOwnProperty.call(l, r.key);
-    switch (r.operator) {
-      case '=':
-      case 'In':
-        return has && r.values.includes(l[r.key]);
-      case 'NotIn':
-        return !has || !r.values.includes(l[r.key]);
-      case 'Exists':
-        return has;
-      case 'DoesNotExist':
-        return !has;
-      default:
-        return false;
-    }
-  });
+/** LabelSelectorAsSelector(sel).Matches(labels). A missing or unconvertible selector matches nothing. */
+export function selectorMatches(sel: unknown, labels: Readonly<Record<string, string>> | undefined): boolean {
+  return matcherOf(sel)?.matches(labels ?? {}) ?? false;
 }
 
-/** A map selector (services, replication controllers) matches when every pair is present. */
+/** labels.SelectorFromSet(sel).Matches(labels): services and replication controllers; empty matches all. */
 export function mapSelectorMatches(sel: Record<string, string> | undefined, labels: Record<string, string> | undefined): boolean {
-  const l = labels ?? {};
-  return Object.entries(sel ?? {}).every(([k, v]) => l[k] === v);
+  return selectorFromSet(sel).matches(labels ?? {});
 }
 
-/** selector.String() of upstream's internal labels package: requirements sorted by key, values sorted. */
+/** LabelSelectorAsSelector(sel).String(): requirements sorted by key, values sorted; '' when missing or invalid. */
 export function selectorString(sel: unknown): string {
-  const reqs = requirementsOf(sel) ?? [];
-  return reqs
-    .slice()
-    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
-    .map((r) => {
-      const values = [...new Set(r.values)].sort();
-      switch (r.operator) {
-        case '=':
-          return `${r.key}=${values[0] ?? ''}`;
-        case 'In':
-          return `${r.key} in (${values.join(',')})`;
-        case 'NotIn':
-          return `${r.key} notin (${values.join(',')})`;
-        case 'Exists':
-          return r.key;
-        case 'DoesNotExist':
-          return `!${r.key}`;
-        default:
-          return `${r.key} ${r.operator} (${values.join(',')})`;
-      }
-    })
-    .join(',');
+  return matcherOf(sel)?.toString() ?? '';
 }
 
-/** metav1.FormatLabelSelector: `<none>` for an empty or missing selector. */
+/** metav1.FormatLabelSelector: `<none>` for an empty or missing selector, `<error>` for an invalid one. */
 export function formatLabelSelector(sel: unknown): string {
-  const s = selectorString(sel);
-  return s === '' ? '<none>' : s;
+  return formatTyped(asLabelSelector(sel));
 }

@@ -1,7 +1,22 @@
 // Field errors with upstream's wording (field.ErrorBody) and the shared string validators of apimachinery.
 import { isIP } from 'node:net';
-import type { FieldError } from './types.ts';
+import type { FieldError, FieldErrorType } from './types.ts';
 import { isObj } from './object.ts';
+import { goQuote, GoText } from '../selectors/go-format.ts';
+import {
+  emptyError,
+  fieldError,
+  isDNS1035Label,
+  isDNS1123Label,
+  isDNS1123Subdomain,
+  isQualifiedName,
+  isValidLabelValue,
+  maxLenError,
+  regexError,
+} from '../selectors/validation.ts';
+
+// The apimachinery string checks and Go quoting live in server/selectors; registry callers import them from here.
+export { emptyError, goQuote, GoText, isDNS1035Label, isDNS1123Label, isDNS1123Subdomain, isQualifiedName, isValidLabelValue, maxLenError, regexError };
 
 // ---- field paths, as upstream's field.Path prints them ----
 
@@ -21,26 +36,6 @@ export function key(base: string, k: string): string {
 }
 
 // ---- Go value formatting (what follows `Invalid value: `) ----
-
-/** A value that prints as given: upstream types with a String() method (IntOrString, Quantity, …). */
-export class GoText {
-  constructor(readonly text: string) {}
-}
-
-/** Go's strconv.Quote for the common cases (ASCII escapes; printable Unicode kept). */
-export function goQuote(s: string): string {
-  let out = '"';
-  for (const ch of s) {
-    const cp = ch.codePointAt(0) ?? 0;
-    if (ch === '"' || ch === '\\') out += '\\' + ch;
-    else if (ch === '\n') out += '\\n';
-    else if (ch === '\t') out += '\\t';
-    else if (ch === '\r') out += '\\r';
-    else if (cp < 0x20 || cp === 0x7f) out += '\\x' + cp.toString(16).padStart(2, '0');
-    else out += ch;
-  }
-  return out + '"';
-}
 
 function isStringArray(v: unknown[]): v is string[] {
   return v.every((x) => typeof x === 'string');
@@ -102,42 +97,43 @@ export function intOrString(v: unknown): GoText {
 
 // ---- error constructors: message = ErrorBody(), i.e. the text after `field: ` ----
 
-function withDetail(s: string, detail: string): string {
-  return detail ? `${s}: ${detail}` : s;
+/** One field.Error whose bad value prints as goValue renders it (Go's %#v for string maps and slices). */
+function shownError(type: FieldErrorType, field: string, value: unknown, detail = ''): FieldError {
+  return fieldError(type, field, new GoText(goValue(value)), detail);
 }
 
 export function required(field: string, detail = ''): FieldError {
-  return { type: 'FieldValueRequired', field, message: withDetail('Required value', detail) };
+  return fieldError('FieldValueRequired', field, null, detail);
 }
 
 export function invalid(field: string, value: unknown, detail: string): FieldError {
-  return { type: 'FieldValueInvalid', field, message: withDetail(`Invalid value: ${goValue(value)}`, detail) };
+  return shownError('FieldValueInvalid', field, value, detail);
 }
 
 export function notSupported(field: string, value: unknown, valid: readonly string[]): FieldError {
-  const detail = valid.length ? `supported values: ${valid.map(goQuote).join(', ')}` : '';
-  return { type: 'FieldValueNotSupported', field, message: withDetail(`Unsupported value: ${goValue(value)}`, detail) };
+  const detail = valid.length ? `supported values: ${valid.map((v) => goQuote(v)).join(', ')}` : '';
+  return shownError('FieldValueNotSupported', field, value, detail);
 }
 
 export function duplicate(field: string, value: unknown): FieldError {
-  return { type: 'FieldValueDuplicate', field, message: `Duplicate value: ${goValue(value)}` };
+  return shownError('FieldValueDuplicate', field, value);
 }
 
 export function forbidden(field: string, detail: string): FieldError {
-  return { type: 'FieldValueForbidden', field, message: withDetail('Forbidden', detail) };
+  return fieldError('FieldValueForbidden', field, null, detail);
 }
 
 export function notFound(field: string, value: unknown): FieldError {
-  return { type: 'FieldValueNotFound', field, message: `Not found: ${goValue(value)}` };
+  return shownError('FieldValueNotFound', field, value);
 }
 
 /** Upstream's field.TooLong: the value is never printed. */
 export function tooLong(field: string, maxBytes: number): FieldError {
-  return { type: 'FieldValueTooLong', field, message: `Too long: may not be more than ${maxBytes} ${maxBytes === 1 ? 'byte' : 'bytes'}` };
+  return fieldError('FieldValueTooLong', field, null, `may not be more than ${maxBytes} ${maxBytes === 1 ? 'byte' : 'bytes'}`);
 }
 
 export function tooMany(field: string, actual: number, max: number): FieldError {
-  return { type: 'FieldValueTooMany', field, message: `Too many: ${actual}: must have at most ${max} ${max === 1 ? 'item' : 'items'}` };
+  return fieldError('FieldValueTooMany', field, actual, `must have at most ${max} ${max === 1 ? 'item' : 'items'}`);
 }
 
 export const FIELD_IMMUTABLE = 'field is immutable';
@@ -151,98 +147,8 @@ export function immutable(field: string, value: unknown, old: unknown, equal: (a
 
 export const NEGATIVE = 'must be greater than or equal to 0';
 
-export function maxLenError(n: number): string {
-  return `must be no more than ${n} characters`;
-}
-
-export function emptyError(): string {
-  return 'must be non-empty';
-}
-
 export function inclusiveRangeError(lo: number, hi: number): string {
   return `must be between ${lo} and ${hi}, inclusive`;
-}
-
-/** Upstream's RegexError, including its double space before `or`. */
-export function regexError(msg: string, fmt: string, ...examples: string[]): string {
-  if (examples.length === 0) return `${msg} (regex used for validation is '${fmt}')`;
-  let out = `${msg} (e.g. `;
-  examples.forEach((e, i) => {
-    if (i > 0) out += ' or ';
-    out += `'${e}', `;
-  });
-  return `${out}regex used for validation is '${fmt}')`;
-}
-
-const DNS1123_LABEL_FMT = '[a-z0-9]([-a-z0-9]*[a-z0-9])?';
-const DNS1123_LABEL_MSG = "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character";
-const DNS1123_SUBDOMAIN_FMT = `${DNS1123_LABEL_FMT}(\\.${DNS1123_LABEL_FMT})*`;
-const DNS1123_SUBDOMAIN_MSG = "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character";
-const DNS1035_LABEL_FMT = '[a-z]([-a-z0-9]*[a-z0-9])?';
-const DNS1035_LABEL_MSG = "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character";
-const dns1123Label = new RegExp(`^${DNS1123_LABEL_FMT}$`);
-const dns1123Subdomain = new RegExp(`^${DNS1123_SUBDOMAIN_FMT}$`);
-const dns1035Label = new RegExp(`^${DNS1035_LABEL_FMT}$`);
-
-export function isDNS1123Label(value: string): string[] {
-  const errs: string[] = [];
-  if (value.length > 63) errs.push(maxLenError(63));
-  if (!dns1123Label.test(value)) {
-    errs.push(dns1123Subdomain.test(value) ? 'must not contain dots' : regexError(DNS1123_LABEL_MSG, DNS1123_LABEL_FMT, 'my-name', '123-abc'));
-  }
-  return errs;
-}
-
-export function isDNS1123Subdomain(value: string): string[] {
-  const errs: string[] = [];
-  if (value.length > 253) errs.push(maxLenError(253));
-  if (!dns1123Subdomain.test(value)) errs.push(regexError(DNS1123_SUBDOMAIN_MSG, DNS1123_SUBDOMAIN_FMT, 'example.com'));
-  return errs;
-}
-
-export function isDNS1035Label(value: string): string[] {
-  const errs: string[] = [];
-  if (value.length > 63) errs.push(maxLenError(63));
-  if (!dns1035Label.test(value)) errs.push(regexError(DNS1035_LABEL_MSG, DNS1035_LABEL_FMT, 'my-name', 'abc-123'));
-  return errs;
-}
-
-const QUALIFIED_NAME_FMT = '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]';
-const QUALIFIED_NAME_MSG = "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character";
-const qualifiedName = new RegExp(`^${QUALIFIED_NAME_FMT}$`);
-
-/** Label keys, annotation keys, finalizers: an optional DNS subdomain prefix and a name part. */
-export function isQualifiedName(value: string): string[] {
-  const errs: string[] = [];
-  const parts = value.split('/');
-  let name: string;
-  if (parts.length === 1) {
-    name = parts[0];
-  } else if (parts.length === 2) {
-    const prefix = parts[0];
-    name = parts[1];
-    if (prefix.length === 0) errs.push(`prefix part ${emptyError()}`);
-    else for (const m of isDNS1123Subdomain(prefix)) errs.push(`prefix part ${m}`);
-  } else {
-    return [
-      `a qualified name ${regexError(QUALIFIED_NAME_MSG, QUALIFIED_NAME_FMT, 'MyName', 'my.name', '123-abc')} with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')`,
-    ];
-  }
-  if (name.length === 0) errs.push(`name part ${emptyError()}`);
-  else if (name.length > 63) errs.push(`name part ${maxLenError(63)}`);
-  if (!qualifiedName.test(name)) errs.push(`name part ${regexError(QUALIFIED_NAME_MSG, QUALIFIED_NAME_FMT, 'MyName', 'my.name', '123-abc')}`);
-  return errs;
-}
-
-const LABEL_VALUE_FMT = `(${QUALIFIED_NAME_FMT})?`;
-const LABEL_VALUE_MSG = "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character";
-const labelValue = new RegExp(`^${LABEL_VALUE_FMT}$`);
-
-export function isValidLabelValue(value: string): string[] {
-  const errs: string[] = [];
-  if (value.length > 63) errs.push(maxLenError(63));
-  if (!labelValue.test(value)) errs.push(regexError(LABEL_VALUE_MSG, LABEL_VALUE_FMT, 'MyValue', 'my_value', '12345'));
-  return errs;
 }
 
 const CONFIG_MAP_KEY_FMT = '[-._a-zA-Z0-9]+';

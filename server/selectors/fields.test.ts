@@ -4,10 +4,10 @@ import { describe, expect, it } from 'vitest';
 import { SelectorParseError } from './errors.ts';
 import {
   convertFieldLabels,
-  CORE_V1_FIELD_LABEL_POLICIES,
   DEFAULT_FIELD_LABEL_POLICY,
   escapeFieldValue,
   fieldLabelNotSupported,
+  type FieldLabelPolicy,
   fieldSelectorFromSet,
   parseFieldSelector,
   unescapeFieldValue,
@@ -92,20 +92,29 @@ describe('fieldSelectorFromSet', () => {
   });
 });
 
+// Fixtures shaped like upstream's core/v1 Pod and Node conversions; server/http/list-options.test.ts checks
+// that the catalogue yields these policies.
+const POD_POLICY: FieldLabelPolicy = {
+  supported: ['metadata.name', 'metadata.namespace', 'spec.nodeName', 'status.phase'],
+  aliases: { 'spec.host': 'spec.nodeName' },
+  unsupported: fieldLabelNotSupported,
+};
+const NODE_POLICY: FieldLabelPolicy = { supported: ['metadata.name', 'spec.unschedulable'], unsupported: fieldLabelNotSupported };
+
 describe('convertFieldLabels', () => {
   it.each([
     ['foo=bar', DEFAULT_FIELD_LABEL_POLICY, '"foo" is not a known field selector: only "metadata.name", "metadata.namespace"'],
     ['spec.nodeName=x', DEFAULT_FIELD_LABEL_POLICY, '"spec.nodeName" is not a known field selector: only "metadata.name", "metadata.namespace"'],
-    ['foo=bar', CORE_V1_FIELD_LABEL_POLICIES.Pod!, 'field label not supported: foo'],
-    ['metadata.namespace=x', CORE_V1_FIELD_LABEL_POLICIES.Node!, 'field label not supported: metadata.namespace'],
-    ['metadata.name=a,zzz=1,aaa=1', CORE_V1_FIELD_LABEL_POLICIES.Pod!, 'field label not supported: aaa'],
-    ['metadata.name =a', CORE_V1_FIELD_LABEL_POLICIES.Pod!, 'field label not supported: metadata.name '],
+    ['foo=bar', POD_POLICY, 'field label not supported: foo'],
+    ['metadata.namespace=x', NODE_POLICY, 'field label not supported: metadata.namespace'],
+    ['metadata.name=a,zzz=1,aaa=1', POD_POLICY, 'field label not supported: aaa'],
+    ['metadata.name =a', POD_POLICY, 'field label not supported: metadata.name '],
   ])('rejects %j for its kind with upstream text', (selector, policy, message) => {
     expect(() => convertFieldLabels(parseFieldSelector(selector), policy)).toThrow(new SelectorParseError(message));
   });
 
   it('accepts supported labels and renames aliases (pods: spec.host → spec.nodeName)', () => {
-    const s = convertFieldLabels(parseFieldSelector('spec.host=n1,status.phase=Running'), CORE_V1_FIELD_LABEL_POLICIES.Pod);
+    const s = convertFieldLabels(parseFieldSelector('spec.host=n1,status.phase=Running'), POD_POLICY);
     expect(s.toString()).toBe('spec.nodeName=n1,status.phase=Running');
     expect(s.matches({ 'spec.nodeName': 'n1', 'status.phase': 'Running' })).toBe(true);
   });

@@ -166,56 +166,6 @@ export const DEFAULT_FIELD_LABEL_POLICY: FieldLabelPolicy = Object.freeze({
   supported: Object.freeze(['metadata.name', 'metadata.namespace']),
 });
 
-/** core/v1 conversions (k8s.io/kubernetes/pkg/apis/core/v1/conversion.go), all rejecting with fieldLabelNotSupported. */
-export const CORE_V1_FIELD_LABEL_POLICIES: Readonly<Record<string, FieldLabelPolicy>> = Object.freeze({
-  Pod: {
-    supported: [
-      'metadata.name',
-      'metadata.namespace',
-      'spec.nodeName',
-      'spec.restartPolicy',
-      'spec.schedulerName',
-      'spec.serviceAccountName',
-      'spec.hostNetwork',
-      'status.phase',
-      'status.podIP',
-      'status.podIPs',
-      'status.nominatedNodeName',
-    ],
-    aliases: { 'spec.host': 'spec.nodeName' },
-    unsupported: fieldLabelNotSupported,
-  },
-  Node: { supported: ['metadata.name', 'spec.unschedulable'], unsupported: fieldLabelNotSupported },
-  ReplicationController: {
-    supported: ['metadata.name', 'metadata.namespace', 'status.replicas'],
-    unsupported: fieldLabelNotSupported,
-  },
-  Event: {
-    supported: [
-      'involvedObject.kind',
-      'involvedObject.namespace',
-      'involvedObject.name',
-      'involvedObject.uid',
-      'involvedObject.apiVersion',
-      'involvedObject.resourceVersion',
-      'involvedObject.fieldPath',
-      'reason',
-      'reportingComponent',
-      'source',
-      'type',
-      'metadata.namespace',
-      'metadata.name',
-    ],
-    unsupported: fieldLabelNotSupported,
-  },
-  Namespace: { supported: ['status.phase', 'metadata.name'], unsupported: fieldLabelNotSupported },
-  Secret: { supported: ['type', 'metadata.namespace', 'metadata.name'], unsupported: fieldLabelNotSupported },
-  Service: {
-    supported: ['metadata.namespace', 'metadata.name', 'spec.clusterIP', 'spec.type'],
-    unsupported: fieldLabelNotSupported,
-  },
-});
-
 /**
  * Runs the kind's field label conversion over every term (upstream's Transform with
  * ConvertFieldLabel): aliases are renamed, the first unsupported label (in term order) fails.

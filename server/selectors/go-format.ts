@@ -1,5 +1,10 @@
 // Go's value formatting (strconv.Quote, %q, encoding/json) as upstream error messages print values.
 
+/** A value that prints as given: upstream types with a String() method (IntOrString, Quantity, …). */
+export class GoText {
+  constructor(readonly text: string) {}
+}
+
 const SIMPLE_ESCAPES: Readonly<Record<string, string>> = {
   '\x07': '\\a',
   '\b': '\\b',

@@ -1,7 +1,7 @@
 // Upstream's name/label format checks and field.Error rendering, with k8s.io/apimachinery's exact wording (v1.32).
 
 import type { FieldError, FieldErrorType } from '../registry/types.ts';
-import { goJsonMarshal, goQuote, utf8Length } from './go-format.ts';
+import { goJsonMarshal, goQuote, GoText, utf8Length } from './go-format.ts';
 
 const QUALIFIED_NAME_FMT = '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]';
 const QUALIFIED_NAME_RE = new RegExp(`^${QUALIFIED_NAME_FMT}$`);
@@ -16,11 +16,21 @@ const LABEL_VALUE_ERR =
 const LABEL_VALUE_MAX = 63;
 
 const DNS1123_LABEL_FMT = '[a-z0-9]([-a-z0-9]*[a-z0-9])?';
+const DNS1123_LABEL_RE = new RegExp(`^${DNS1123_LABEL_FMT}$`);
+const DNS1123_LABEL_ERR =
+  "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character";
+const DNS1123_LABEL_MAX = 63;
 const DNS1123_SUBDOMAIN_FMT = `${DNS1123_LABEL_FMT}(\\.${DNS1123_LABEL_FMT})*`;
 const DNS1123_SUBDOMAIN_RE = new RegExp(`^${DNS1123_SUBDOMAIN_FMT}$`);
 const DNS1123_SUBDOMAIN_ERR =
   "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character";
 const DNS1123_SUBDOMAIN_MAX = 253;
+
+const DNS1035_LABEL_FMT = '[a-z]([-a-z0-9]*[a-z0-9])?';
+const DNS1035_LABEL_RE = new RegExp(`^${DNS1035_LABEL_FMT}$`);
+const DNS1035_LABEL_ERR =
+  "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character";
+const DNS1035_LABEL_MAX = 63;
 
 /** validation.MaxLenError. */
 export function maxLenError(length: number): string {
@@ -46,6 +56,28 @@ export function isDNS1123Subdomain(value: string): string[] {
   if (!DNS1123_SUBDOMAIN_RE.test(value)) {
     errs.push(regexError(DNS1123_SUBDOMAIN_ERR, DNS1123_SUBDOMAIN_FMT, 'example.com'));
   }
+  return errs;
+}
+
+/** validation.IsDNS1123Label: a subdomain-shaped value gets upstream's shorter "must not contain dots". */
+export function isDNS1123Label(value: string): string[] {
+  const errs: string[] = [];
+  if (utf8Length(value) > DNS1123_LABEL_MAX) errs.push(maxLenError(DNS1123_LABEL_MAX));
+  if (!DNS1123_LABEL_RE.test(value)) {
+    errs.push(
+      DNS1123_SUBDOMAIN_RE.test(value)
+        ? 'must not contain dots'
+        : regexError(DNS1123_LABEL_ERR, DNS1123_LABEL_FMT, 'my-name', '123-abc'),
+    );
+  }
+  return errs;
+}
+
+/** validation.IsDNS1035Label: the list of problems, empty when valid. */
+export function isDNS1035Label(value: string): string[] {
+  const errs: string[] = [];
+  if (utf8Length(value) > DNS1035_LABEL_MAX) errs.push(maxLenError(DNS1035_LABEL_MAX));
+  if (!DNS1035_LABEL_RE.test(value)) errs.push(regexError(DNS1035_LABEL_ERR, DNS1035_LABEL_FMT, 'my-name', 'abc-123'));
   return errs;
 }
 
@@ -100,8 +132,12 @@ const TYPE_TEXT: Readonly<Record<FieldErrorType, string>> = {
   FieldValueTooMany: 'Too many',
 };
 
-/** How field.Error prints a bad value: numbers and booleans bare, strings %q, anything else as JSON. */
+/**
+ * How field.Error prints a bad value: pre-rendered GoText as given, numbers and booleans bare,
+ * strings %q, anything else as JSON.
+ */
 function formatBadValue(value: unknown): string {
+  if (value instanceof GoText) return value.text;
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   if (typeof value === 'string') return goQuote(value);
   return goJsonMarshal(value);
