@@ -172,6 +172,27 @@ describe.skipIf(!node)(`kubelet on a real node (skipped without one: needs root 
     expect(reasons).toContain('Killing: Container p failed liveness probe, will be restarted');
   });
 
+  it("mounts a projected service-account token that authenticates as the pod's service account until the pod is deleted", async () => {
+    const read = 'cat /var/run/secrets/kubernetes.io/serviceaccount/token; echo; cat /var/run/secrets/kubernetes.io/serviceaccount/namespace; echo; exec sleep 3600';
+    await eventually(() => kubectl(['get', 'serviceaccount', 'default', '-n', ns]).code === 0, 20_000);
+    kubectlOk(['apply', '-f', '-'], { stdin: pod('sa-token', { containers: [busybox('c', ['sh', '-c', read])] }) });
+    const lines = await eventually(() => {
+      const out = kubectl(['logs', 'sa-token', '-n', ns]).stdout.split('\n');
+      return out.length >= 2 && out[0]!.split('.').length === 3 ? out : undefined;
+    }, 30_000);
+    const token = lines[0]!;
+    expect(lines[1]).toBe(ns);
+    const whoami = (): { code: number; stdout: string; stderr: string } => kubectl(['auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}', '--token', token]);
+    const before = whoami();
+    expect(before.stdout, before.stderr).toBe(`system:serviceaccount:${ns}:default`);
+    kubectlOk(['delete', 'pod', 'sa-token', '-n', ns, '--grace-period=0', '--force']);
+    const after = await eventually(() => {
+      const r = whoami();
+      return r.code !== 0 ? r : undefined;
+    }, 20_000);
+    expect(after.stderr).toContain('Unauthorized');
+  });
+
   it('runs a 3-replica Deployment as three real containers and replaces a deleted pod', async (ctx) => {
     const dep = {
       apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web3', namespace: ns },

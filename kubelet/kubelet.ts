@@ -79,6 +79,21 @@ function apiSource(client: ApiClient): ConfigSource & VolumeSource {
       const o = await sec(n, name);
       return o ? decode(o.data) : undefined;
     },
+    async serviceAccountToken(pod, { expirationSeconds, audience }) {
+      const sa = (pod.spec as { serviceAccountName?: string } | undefined)?.serviceAccountName || 'default';
+      const body = {
+        apiVersion: 'authentication.k8s.io/v1',
+        kind: 'TokenRequest',
+        spec: {
+          audiences: audience ? [audience] : [],
+          expirationSeconds,
+          boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name: pod.metadata.name, uid: pod.metadata.uid },
+        },
+      };
+      const answer = await client.request<{ status?: { token?: string } }>('POST', `${ns(pod.metadata.namespace ?? 'default')}/serviceaccounts/${encodeURIComponent(sa)}/token`, { body });
+      if (!answer.status?.token) throw new Error('TokenRequest answered without a token');
+      return answer.status.token;
+    },
     async claimPath(n, claim) {
       const pvc = await get(`${ns(n)}/persistentvolumeclaims/${encodeURIComponent(claim)}`);
       const pvName = (pvc?.spec as { volumeName?: string } | undefined)?.volumeName;

@@ -15,6 +15,8 @@ export interface VolumeSource {
   secretFiles(namespace: string, name: string): Promise<Record<string, Buffer> | undefined>;
   /** hostPath (or local path) of the PersistentVolume bound to the claim; undefined when unbound or absent. */
   claimPath(namespace: string, claim: string): Promise<string | undefined>;
+  /** A TokenRequest for the pod's service account, bound to the pod (deleting the pod invalidates it). */
+  serviceAccountToken(pod: Pod, request: { expirationSeconds: number; audience?: string }): Promise<string>;
 }
 
 /** A volume set-up failure; becomes a FailedMount event with upstream's "MountVolume.SetUp failed for volume" text. */
@@ -138,8 +140,15 @@ async function projectedFiles(v: Volume, pod: Pod, facts: RuntimeFacts, source: 
       } else part = keyFiles(v.name, 'Secret', s.secret.name ?? '', data, s.secret.items, mode, s.secret.optional ?? false);
     } else if (s.downwardAPI) {
       part = downwardFiles(v.name, pod, s.downwardAPI.items ?? [], mode, facts);
+    } else if (s.serviceAccountToken) {
+      const { path, expirationSeconds = 3600, audience } = s.serviceAccountToken;
+      try {
+        const token = await source.serviceAccountToken(pod, { expirationSeconds, audience });
+        part.set(path, { data: Buffer.from(token), mode });
+      } catch (e: unknown) {
+        throw new VolumeError(v.name, `failed to fetch token: ${e instanceof Error ? e.message : String(e)}`);
+      }
     }
-    // serviceAccountToken: needs the TokenRequest API (security work); the file is left out until then.
     for (const [k, f] of part) out.set(k, f);
   }
   return out;
