@@ -114,4 +114,38 @@ spec:
       kubelet.stop();
     }
   }, 150_000);
+
+  it('a controller manager killed mid-rollout and started again finishes the rollout without duplicates', async () => {
+    const leader = managers.find((m) => m.child.exitCode === null && m.child.signalCode === null)!;
+    await eventually(() => acquired(leader), 30_000);
+    const kc = new k8s.KubeConfig();
+    kc.loadFromFile(kubeconfig);
+    const kubelet = fakeKubelet(kc, ns);
+    try {
+      const bounds = await watchPodBounds(kc, ns, 'app=web');
+      const desired = await watchReplicaSetBounds(kc, ns, 'app=web');
+      await eventually(() => bounds.current().filter((p) => !p.metadata?.deletionTimestamp).length === 4);
+      kubelet.pause();
+      k(['set', 'image', 'deployment/web', 'app=nginx:1.26', '-n', ns]);
+      await eventually(() => JSON.parse(k(['get', 'rs', '-n', ns, '-o', 'json'])).items.length === 3 && bounds.current().length === 5, 30_000);
+      // No standby this time: the only controller manager dies, and a new process takes its place.
+      leader.child.kill('SIGKILL');
+      kubelet.resume();
+      const restarted = startManager();
+      await eventually(() => acquired(restarted), 30_000);
+      const done = await kubectlAsync(['rollout', 'status', 'deployment/web', '-n', ns, '--timeout=60s'], { kubeconfig });
+      expect(done.code, done.stderr).toBe(0);
+      await eventually(() => bounds.current().filter((p) => !p.metadata?.deletionTimestamp).length === 4);
+      bounds.stop();
+      desired.stop();
+      const rss = JSON.parse(k(['get', 'rs', '-n', ns, '-o', 'json'])).items as Array<{ metadata: { uid: string }; spec: { replicas: number } }>;
+      expect(rss).toHaveLength(3);
+      const current = rss.filter((r) => r.spec.replicas === 4);
+      expect(current).toHaveLength(1);
+      for (const p of bounds.current().filter((p) => !p.metadata?.deletionTimestamp)) expect(p.metadata?.ownerReferences?.[0]?.uid).toBe(current[0]!.metadata.uid);
+      expect(desired.maxDesired).toBeLessThanOrEqual(5);
+    } finally {
+      kubelet.stop();
+    }
+  }, 150_000);
 });
