@@ -1,5 +1,6 @@
 // The tskube command: `up` (whole cluster in one process) and `apiserver` (the API server alone).
 import { resolve } from 'node:path';
+import { runUntilSignal } from './lifecycle.ts';
 import { rmSync } from 'node:fs';
 import { teardownNode } from '../scripts/node/node-runtime.ts';
 import { assertKnown, intFlag, parseFlags } from './flags.ts';
@@ -14,6 +15,10 @@ import { runMigrateCommand } from './migrate.ts';
 import { hostname } from 'node:os';
 import { ensureComponentKubeconfigs } from '../kubeconfig/components.ts';
 import { runSimulateNodesCommand } from './simulate-nodes.ts';
+import { ensureProxyKubeconfig, runProxyCommand } from '../proxy/cli.ts';
+import { proxyChainTag, startProxy } from '../proxy/index.ts';
+import { removeRules } from '../proxy/iptables.ts';
+import { chainNames } from '../proxy/rules.ts';
 
 const USAGE = `Usage: tskube <command> [flags]
 
@@ -25,6 +30,7 @@ Commands:
   kubelet      Run a kubelet alone (--kubeconfig FILE --node-name N ...)
   scheduler    Run the scheduler alone (--kubeconfig FILE)
   controller-manager  Run the controller manager alone (--kubeconfig FILE)
+  proxy        Run kube-proxy alone: iptables rules for Services (--kubeconfig FILE; root)
   migrate      Copy a cluster's state between storages (--from sqlite:DIR --to etcd://HOST:PORT)
   simulate-nodes  Register N simulated nodes for scale tests (--count N --kubeconfig FILE)
 
@@ -36,10 +42,11 @@ Flags (up, apiserver):
   --etcd-cafile F, --etcd-certfile F, --etcd-keyfile F   TLS to etcd
   --token-auth-file F   static bearer tokens (default <data-dir>/tokens.csv)
   --audit-log-path F    audit log, one JSON line per request
+  --service-cluster-ip-range CIDR   Service ClusterIPs (default 10.96.0.0/12)
   -v, -v=2         verbose logs (info, debug)
 `;
 
-const SERVER_FLAGS = ['data-dir', 'port', 'bind', 'no-kubelet', 'storage', 'etcd-cafile', 'etcd-certfile', 'etcd-keyfile', 'token-auth-file', 'audit-log-path'];
+const SERVER_FLAGS = ['data-dir', 'port', 'bind', 'no-kubelet', 'storage', 'etcd-cafile', 'etcd-certfile', 'etcd-keyfile', 'token-auth-file', 'audit-log-path', 'service-cluster-ip-range'];
 
 export async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
@@ -57,6 +64,9 @@ export async function main(argv: string[]): Promise<void> {
         return;
       case 'controller-manager':
         await runControllerManagerCommand(rest);
+        return;
+      case 'proxy':
+        await runProxyCommand(rest);
         return;
       case 'migrate':
         await runMigrateCommand(rest);
@@ -90,7 +100,7 @@ async function runServer(command: 'up' | 'apiserver', args: string[]): Promise<v
   const log = createLogger(command === 'up' ? 'tskube' : 'apiserver');
   // storage (issue 9): sqlite in the data dir unless --storage names another (etcd://…).
   const storage = { storage: flags.values.get('storage'), storageTls: { caFile: flags.values.get('etcd-cafile'), certFile: flags.values.get('etcd-certfile'), keyFile: flags.values.get('etcd-keyfile') } };
-  const server = await startApiServer({ dataDir, port: intFlag(flags, 'port', 6443), bind: flags.values.get('bind') ?? '127.0.0.1', log, ...storage, tokenAuthFile: flags.values.get('token-auth-file'), auditLogPath: flags.values.get('audit-log-path'), requireServiceAccounts: true });
+  const server = await startApiServer({ dataDir, port: intFlag(flags, 'port', 6443), bind: flags.values.get('bind') ?? '127.0.0.1', log, ...storage, tokenAuthFile: flags.values.get('token-auth-file'), auditLogPath: flags.values.get('audit-log-path'), requireServiceAccounts: true, serviceClusterIpRange: flags.values.get('service-cluster-ip-range') });
   // security (issue 4): each component gets its own identity (client certificate); only the admin is system:masters.
   const identities = command === 'up' ? await ensureComponentKubeconfigs(dataDir, server.url, [hostname()]) : undefined;
   // kubelet (issue 7): one node named after the host, its runtime under <data-dir>/node.
@@ -103,17 +113,16 @@ async function runServer(command: 'up' | 'apiserver', args: string[]): Promise<v
   const controllerManager = command === 'up'
     ? await startControllerManager({ kubeconfig: identities!.controllerManager, log: log.child('controller-manager'), caPem: server.access.pki.caCertPem })
     : undefined;
+  // services (issue 8): kube-proxy in-process when root (it programs iptables), as system:kube-proxy.
+  const proxy = command === 'up' && process.getuid?.() === 0
+    ? await startProxy({ kubeconfig: await ensureProxyKubeconfig(dataDir, server.url), log: log.child('kube-proxy'), chainTag: proxyChainTag(dataDir) }).catch((e: unknown) => {
+      log.warn('kube-proxy not started', { error: e instanceof Error ? e.message : String(e) });
+      return undefined;
+    })
+    : undefined;
   process.stdout.write(`tskube is serving at ${server.url}; point kubectl at it with: export KUBECONFIG=${server.access.adminKubeconfigPath}\n`);
-  let stopping = false;
-  const stop = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    log.info('stopping', { signal });
-    (kubelet?.stop() ?? Promise.resolve()).catch(() => undefined).then(() => controllerManager?.stop()).catch(() => undefined).then(() => scheduler?.stop()).catch(() => undefined).then(() => server.close()).then(() => process.exit(0), () => process.exit(1));
-    setTimeout(() => process.exit(1), 5000).unref();
-  };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
+  // Clients first, the API server last, so that no component logs the server going away underneath it.
+  runUntilSignal(log, [kubelet && (() => kubelet.stop()), proxy && (() => proxy.stop()), controllerManager && (() => controllerManager.stop()), scheduler && (() => scheduler.stop()), () => server.close()]);
 }
 
 /**
@@ -125,6 +134,7 @@ async function runDownCommand(args: string[]): Promise<void> {
   assertKnown(flags, ['data-dir', 'purge']);
   const dataDir = resolve(flags.values.get('data-dir') ?? './.tskube');
   await teardownNode(resolve(dataDir, 'node'), { purge: flags.booleans.has('purge') });
+  if (process.getuid?.() === 0) await removeRules(chainNames(proxyChainTag(dataDir))); // services (issue 8): kube-proxy chains a crashed `up` left
   if (flags.booleans.has('purge')) rmSync(dataDir, { recursive: true, force: true });
   process.stdout.write(`tskube node runtime under ${dataDir} stopped and removed${flags.booleans.has('purge') ? '; data dir deleted' : ''}\n`);
 }

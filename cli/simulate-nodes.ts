@@ -1,5 +1,6 @@
 // `tskube simulate-nodes --count N --kubeconfig K`: runs N simulated nodes (sim-<i>) until interrupted.
 import { resolve } from 'node:path';
+import { runUntilSignal } from './lifecycle.ts';
 import { assertKnown, parseFlags } from './flags.ts';
 import { createLogger, setVerbosity } from '../server/log.ts';
 import { SIMULATED_LABEL, startSimulatedNodes } from '../kubelet/simulated/nodes.ts';
@@ -27,10 +28,5 @@ export async function runSimulateNodesCommand(args: string[]): Promise<void> {
   const log = createLogger('simulate-nodes');
   const sim = await startSimulatedNodes({ kubeconfig: resolve(kubeconfig), log, count, prefix: flags.values.get('prefix') });
   process.stdout.write(`${count} simulated nodes running (${sim.nodeNames[0]} … ${sim.nodeNames[sim.nodeNames.length - 1]}); Ctrl-C to stop\n`);
-  const stop = (): void => {
-    sim.stop().then(() => process.exit(0), () => process.exit(1));
-    setTimeout(() => process.exit(1), 5000).unref();
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  runUntilSignal(log, [() => sim.stop()]);
 }

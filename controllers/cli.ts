@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { assertKnown, parseFlags } from '../cli/flags.ts';
 import { createLogger, setVerbosity } from '../server/log.ts';
 import { startControllerManager } from './manager.ts';
+import { runUntilSignal } from '../cli/lifecycle.ts';
 
 export const CONTROLLER_MANAGER_USAGE = `Usage: tskube controller-manager --kubeconfig FILE [flags]
 
@@ -50,17 +51,5 @@ export async function runControllerManagerCommand(args: string[]): Promise<void>
     renewDeadlineMs: duration('leader-elect-renew-deadline'),
     retryPeriodMs: duration('leader-elect-retry-period'),
   });
-  // The runtime's timers are unref'd: a standby candidate has no open socket, so hold the process open ourselves.
-  const keepAlive = setInterval(() => undefined, 1 << 30);
-  let stopping = false;
-  const stop = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    clearInterval(keepAlive);
-    log.info('stopping', { signal });
-    manager.stop().then(() => process.exit(0), () => process.exit(1));
-    setTimeout(() => process.exit(1), 5000).unref();
-  };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
+  runUntilSignal(log, [() => manager.stop()]);
 }

@@ -1,5 +1,6 @@
 // `tskube kubelet` and the kubelet part of `tskube up`: flags → node runtime set-up → startKubelet.
 import { hostname } from 'node:os';
+import { runUntilSignal } from '../cli/lifecycle.ts';
 import { resolve } from 'node:path';
 import { assertKnown, intFlag, parseFlags } from '../cli/flags.ts';
 import { setupNode } from '../scripts/node/node-runtime.ts';
@@ -51,12 +52,7 @@ export async function runKubeletCommand(args: string[]): Promise<void> {
     registerWithTaints: parseTaints(flags.values.get('register-with-taints') ?? ''),
   });
   process.stdout.write(`kubelet for node ${kubelet.nodeName} is running (HTTPS port ${kubelet.port})\n`);
-  const stop = (): void => {
-    kubelet.stop().then(() => process.exit(0), () => process.exit(1));
-    setTimeout(() => process.exit(1), 8000).unref();
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  runUntilSignal(log, [() => kubelet.stop()], 8000);
 }
 
 /**

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { assertKnown, parseFlags } from '../cli/flags.ts';
 import { createLogger, setVerbosity } from '../server/log.ts';
 import { startScheduler } from './index.ts';
+import { runUntilSignal } from '../cli/lifecycle.ts';
 
 export const SCHEDULER_USAGE = `Usage: tskube scheduler --kubeconfig FILE [flags]
 
@@ -25,14 +26,5 @@ export async function runSchedulerCommand(args: string[]): Promise<void> {
     leaderElect: !flags.booleans.has('no-leader-elect'),
     schedulerName: flags.values.get('scheduler-name'),
   });
-  let stopping = false;
-  const stop = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    log.info('stopping', { signal });
-    scheduler.stop().then(() => process.exit(0), () => process.exit(1));
-    setTimeout(() => process.exit(1), 5000).unref();
-  };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
+  runUntilSignal(log, [() => scheduler.stop()]);
 }

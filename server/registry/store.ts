@@ -159,6 +159,10 @@ export class GenericStore {
   readonly #backend: Backend;
   /** security: set once by the API server (see AdmissionHook). */
   admission?: AdmissionHook;
+  // >>> services (issue 8): ClusterIP/NodePort allocation (server/registry/service-alloc.ts), set once by the API server
+  /** Fills and reserves allocated fields just before a write; the result's rollback runs when the write fails. */
+  allocate?: (def: ResourceDef, key: string, obj: KubeObject, old: Readonly<KubeObject> | undefined, dryRun: boolean) => { rollback(): void } | undefined;
+  // <<< services
 
   constructor(backend: Backend) {
     this.#backend = backend;
@@ -289,6 +293,7 @@ export class GenericStore {
     def.strategy?.canonicalize?.(obj);
     opts.managedFields?.(obj, undefined);
     if (this.admission) await this.admission.validate('CREATE', def, namespace, obj, undefined, '', !!opts.dryRun);
+    const allocation = this.allocate?.(def, this.key(def, namespace, meta.name!), obj, undefined, !!opts.dryRun); // services (issue 8)
     if (opts.dryRun) {
       const existing = await this.#backend.get(this.key(def, namespace, meta.name!));
       if (existing.kv) throw errors.alreadyExists(def, meta.name!);
@@ -299,6 +304,7 @@ export class GenericStore {
       meta.resourceVersion = String(kv.modRevision);
       return obj;
     } catch (e: unknown) {
+      allocation?.rollback(); // services (issue 8)
       if (isStorageError(e, 'KeyExists')) throw errors.alreadyExists(def, meta.name!);
       throw e;
     }
@@ -352,6 +358,7 @@ export class GenericStore {
       this.#prepareUpdate(def, obj, old, opts.subresource ?? '');
       opts.managedFields?.(obj, old);
       if (this.admission && !sameJson(obj, old)) await this.admission.validate('UPDATE', def, namespace, obj, old, opts.subresource ?? '', !!opts.dryRun);
+      const allocation = (opts.subresource ?? '') === '' ? this.allocate?.(def, key, obj, old, !!opts.dryRun) : undefined; // services (issue 8)
       if (sameJson(obj, old)) return { object: old, created: false };
       if (opts.dryRun) return { object: obj, created: false };
       try {
@@ -363,6 +370,7 @@ export class GenericStore {
         obj.metadata.resourceVersion = String(written.modRevision);
         return { object: obj, created: false };
       } catch (e: unknown) {
+        allocation?.rollback(); // services (issue 8)
         if (isStorageError(e, 'Conflict') || isStorageError(e, 'KeyNotFound')) {
           // Someone wrote between our read and our CAS: an unconditional write or a patch is retried on the new state.
           if ((typeof input === 'function' || !wantedRv) && attempt < 5) continue;
@@ -514,9 +522,13 @@ export class GenericStore {
             if (translated) query.onEvent(translated);
           }
         },
-        onError: () => {
+        onError: (err) => {
           if (ended) return;
           ended = true;
+          // Backends that learn of compaction asynchronously (etcd) still owe the client upstream's 410 event.
+          if (isStorageError(err, 'Compacted')) {
+            query.onEvent({ type: 'ERROR', object: errors.expired(`too old resource version: ${after} (${err.compactedRevision ?? 0})`).toStatus() });
+          }
           query.onEnd();
         },
       });
