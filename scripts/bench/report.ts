@@ -1,9 +1,9 @@
 // The performance report (`npm run bench`): API, storage and scale numbers for the sqlite and etcd backends, next to raw limits.
-// Usage: npm run bench [-- --seconds 2] [--no-sim] [--sim-pods 3000] [--sim-nodes 100]. Needs etcd (scripts/etcd/install.sh).
+// Usage: npm run bench [-- --seconds 2] [--no-sim] [--sim-pods 3000] [--sim-nodes 100] [--from-json FILE (re-render only)]. Needs etcd (scripts/etcd/install.sh).
 // Writes bench-report.json and bench-report.md in the current directory. About 4-5 minutes on 2 cores.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Agent } from 'node:https';
@@ -144,19 +144,22 @@ async function apiBackend(backend: 'sqlite' | 'etcd', etcd: EtcdCluster): Promis
     log(`${backend}: watch fan-out`);
     const fan = await watchFanout(s);
     const rssPeakMb = sampler.stop();
-    return { backend, rssIdleMb, rssPeakMb, rssAfterMb: rssMb(s.child.pid!), api: api.results as Timing[], watchFanout: fan };
+    return { backend, rssIdleMb, rssPeakMb, rssAfterMb: rssMb(s.child.pid!), api: (api.results as Timing[]).map(tidy), watchFanout: fan };
   } finally {
     await s.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
+/** api.ts reports unrounded numbers. */
+const tidy = (t: Timing): Timing => ({ ...t, seconds: round(t.seconds, 2), perSecond: Math.round(t.perSecond), p50ms: round(t.p50ms, 2), p99ms: round(t.p99ms, 2) });
+
 const fmt = (t: Timing) => `| ${t.op} | ${t.concurrency} | ${t.ops} | ${t.perSecond} | ${t.p50ms} | ${t.p99ms} | ${t.errors} |`;
 const HEAD = '| operation | clients | ops | ops/s | p50 ms | p99 ms | errors |\n|---|---:|---:|---:|---:|---:|---:|';
 
 function markdown(r: Report): string {
   const lines: string[] = [];
-  lines.push(`# tskube performance report`, '', `${r.date} · ${r.machine} · node ${r.node} · etcd ${r.etcdVersion} (one member, data on disk) · ${r.totalSeconds} s total`, '');
+  lines.push(`# tskube performance report`, '', `${r.date} · ${r.machine} · node ${r.node} · etcd ${r.etcdVersion} (one member, data on disk) · ${r.totalSeconds} s total${r.loadAverage !== undefined ? ` · load average ${r.loadAverage} at start` : ''}`, '');
   lines.push('## Limits measured in the same run', '', HEAD, ...r.rawEtcd.map(fmt));
   const rawSqlite = r.storageSqlite.results.find((x: { op: string }) => x.op.startsWith('raw better-sqlite3'));
   if (rawSqlite) lines.push(`| raw SQLite insert (1 KB, autocommit, WAL) | 1 | ${rawSqlite.ops} | ${rawSqlite.perSecond} | | | 0 |`);
@@ -165,7 +168,7 @@ function markdown(r: Report): string {
   lines.push(`| operation | clients | ${r.backends.map((b) => `${b.backend} ops/s | ${b.backend} p50 ms | ${b.backend} p99 ms`).join(' | ')} |`);
   lines.push(`|---|---:|${r.backends.map(() => '---:|---:|---:').join('|')}|`);
   for (const id of ops) {
-    const rows = r.backends.map((b) => b.api.find((t) => `${t.op}@${t.concurrency}` === id));
+    const rows = r.backends.map((b) => b.api.map(tidy).find((t) => `${t.op}@${t.concurrency}` === id));
     const first = rows[0]!;
     lines.push(`| ${first.op} | ${first.concurrency} | ${rows.map((t) => (t ? `${t.perSecond} | ${t.p50ms} | ${t.p99ms}` : ' | | ')).join(' | ')} |`);
   }
@@ -196,6 +199,8 @@ interface Report {
   node: string;
   etcdVersion: string;
   totalSeconds: number;
+  /** 1-minute load average at the start: other work on the machine skews every number. */
+  loadAverage?: number;
   rawEtcd: Timing[];
   storageSqlite: any; // any: scripts/bench/storage.ts's JSON, copied as is
   etcdBackend: Timing[];
@@ -204,7 +209,14 @@ interface Report {
 }
 
 async function main(): Promise<void> {
+  const fromJson = flag('from-json');
+  if (fromJson) {
+    // Re-render the Markdown of an earlier run.
+    writeFileSync('bench-report.md', markdown(JSON.parse(readFileSync(fromJson, 'utf8')) as Report));
+    return;
+  }
   const t0 = Date.now();
+  const loadAverage = round(loadavg()[0], 2);
   log('starting etcd (one member, data dir on disk)');
   const etcd = await startEtcdCluster({ tmpfs: false });
   try {
@@ -223,7 +235,7 @@ async function main(): Promise<void> {
     }
     const report: Report = {
       date: new Date().toISOString(), machine: `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB`, node: process.version,
-      etcdVersion, totalSeconds: Math.round((Date.now() - t0) / 1000), rawEtcd: raw, storageSqlite, etcdBackend, backends, scale,
+      etcdVersion, loadAverage, totalSeconds: Math.round((Date.now() - t0) / 1000), rawEtcd: raw, storageSqlite, etcdBackend, backends, scale,
     };
     writeFileSync('bench-report.json', JSON.stringify(report, null, 2) + '\n');
     writeFileSync('bench-report.md', markdown(report));
