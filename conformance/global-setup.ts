@@ -1,13 +1,16 @@
 // Starts one tskube cluster for the whole conformance run, unless KUBECONFIG already names a cluster to test.
+// TSKUBE_CONFORMANCE_STORAGE=etcd runs that cluster on a throwaway etcd instead of SQLite.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { startConformanceKubelet, stopConformanceKubelet } from './kubelet-node.ts';
+import { startEtcdCluster, type EtcdCluster } from '../scripts/etcd/cluster.ts';
 
 let child: ChildProcess | undefined;
 let dataDir: string | undefined;
+let etcd: EtcdCluster | undefined;
 
 export async function setup(project: TestProject): Promise<void> {
   if (process.env.KUBECONFIG && !process.env.TSKUBE_CONFORMANCE_OWN_CLUSTER) {
@@ -16,7 +19,12 @@ export async function setup(project: TestProject): Promise<void> {
     return;
   }
   dataDir = mkdtempSync(join(tmpdir(), 'tskube-conformance-'));
-  child = spawn(process.execPath, ['bin/tskube.mjs', 'up', '--data-dir', dataDir, '--port', '0', '--no-kubelet'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const storage: string[] = [];
+  if (process.env.TSKUBE_CONFORMANCE_STORAGE === 'etcd') {
+    etcd = await startEtcdCluster();
+    storage.push('--storage', etcd.url);
+  }
+  child = spawn(process.execPath, ['bin/tskube.mjs', 'up', '--data-dir', dataDir, '--port', '0', '--no-kubelet', ...storage], { stdio: ['ignore', 'pipe', 'inherit'] });
   const kubeconfig = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('tskube up did not print its KUBECONFIG within 60 s')), 60_000);
     let out = '';
@@ -55,6 +63,7 @@ export async function teardown(): Promise<void> {
       });
     });
   }
+  await etcd?.stop();
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 }
 

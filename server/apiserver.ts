@@ -14,7 +14,8 @@ import { Security } from './auth/security.ts';
 import { createRequestListener } from './http/app.ts';
 import { bootstrapCluster } from './bootstrap.ts';
 import { createLogger, type Logger } from './log.ts';
-import { configureKubeletAccess } from './http/pod-streams.ts';
+import { configureKubeletAccess, createUpgradeListener } from './http/pod-streams.ts';
+import { ServiceAllocator, serviceAllocationHook } from './registry/service-alloc.ts';
 
 export interface ApiServerOptions {
   dataDir: string;
@@ -38,6 +39,8 @@ export interface ApiServerOptions {
    */
   requireServiceAccounts?: boolean;
   // <<< security
+  /** services (issue 8): the ClusterIP range (upstream's --service-cluster-ip-range); default 10.96.0.0/12. */
+  serviceClusterIpRange?: string;
 }
 
 export interface RunningApiServer {
@@ -66,6 +69,10 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     ?? openSqliteBackend(join(opts.dataDir, DEFAULT_DB_FILE), { log: (m: string) => log.debug(m) });
   const store = new GenericStore(backend);
   const catalogue = new Catalogue(resources);
+  // services (issue 8): ClusterIPs and NodePorts are allocated as part of the write, from the stored Services' state.
+  const serviceAllocator = new ServiceAllocator({ cidr: opts.serviceClusterIpRange });
+  await serviceAllocator.start(backend, '/registry/services/specs/');
+  store.allocate = serviceAllocationHook(serviceAllocator);
   // >>> security: authenticators, RBAC + Node authorizers and admission, live before the first request
   const security = new Security({ store, catalogue, dataDir: opts.dataDir, tokensPath: opts.tokenAuthFile ?? access.tokensPath, log: log.child('auth'), auditLogPath: opts.auditLogPath, requireServiceAccounts: opts.requireServiceAccounts });
   await security.start();
@@ -74,6 +81,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   const listener = createRequestListener({ store, catalogue, security, log, ready: () => ready, externalAddress: `${host}:${opts.port}` });
   // Client certificates are asked for (never required) and verified against the cluster CA; the x509 authenticator reads the result.
   const server = createServer({ cert: access.pki.servingCertPem, key: access.pki.servingKeyPem, keepAliveTimeout: 65_000, requestCert: true, rejectUnauthorized: false, ca: access.pki.caCertPem }, listener);
+  // kubelet (issue 7): exec/attach/portforward arrive as Upgrade requests, authenticated and authorized as any other.
+  server.on('upgrade', createUpgradeListener({ store, catalogue, security, log }));
   // Watches are long-lived: no request timeout from node itself (each watch has its own).
   server.requestTimeout = 0;
   server.headersTimeout = 60_000;
@@ -88,7 +97,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   const url = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
   // With port 0 the real port is known only now: point the admin kubeconfig at it.
   const finalAccess = url === provisionalUrl ? access : await ensureAdminAccess(opts.dataDir, url);
-  await bootstrapCluster(store, catalogue);
+  await bootstrapCluster(store, catalogue, { serviceAllocator, apiserverIp: host, apiserverPort: port });
   ready = true;
   log.info('serving', { url });
   return {
@@ -101,6 +110,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     security,
     close: async () => {
       security.stop();
+      serviceAllocator.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await backend.close();

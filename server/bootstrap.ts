@@ -3,11 +3,12 @@ import type { GenericStore } from './registry/store.ts';
 import type { Catalogue } from './registry/catalogue.ts';
 import { ApiError } from './http/errors.ts';
 import { reconcileBootstrapPolicy } from './auth/rbac/reconcile.ts';
+import { ensureKubernetesService, type KubernetesServiceOptions } from './registry/kubernetes-service.ts';
 
 export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'] as const;
 
 /** Idempotent: creates what is missing, leaves what exists. */
-export async function bootstrapCluster(store: GenericStore, catalogue: Catalogue): Promise<void> {
+export async function bootstrapCluster(store: GenericStore, catalogue: Catalogue, services?: KubernetesServiceOptions): Promise<void> {
   const namespaces = catalogue.find('', 'v1', 'namespaces');
   if (!namespaces) throw new Error('catalogue has no namespaces');
   for (const name of SYSTEM_NAMESPACES) {
@@ -30,6 +31,8 @@ export async function bootstrapCluster(store: GenericStore, catalogue: Catalogue
     }
   }
   // <<< security
+  // services (issue 8): the `kubernetes` Service in default, pointing at this API server.
+  if (services) await ensureKubernetesService(store, catalogue, services);
 }
 
 /** Upstream's built-in classes (scheduling post-start hook). */
