@@ -5,7 +5,13 @@ import * as errors from './errors.ts';
 import type { ResourceContext } from './resources.ts';
 import { nodes } from '../registry/cluster.ts';
 import type { GenericStore } from '../registry/store.ts';
-import type { KubeObject } from '../registry/types.ts';
+import type { KubeObject, ResourceDef } from '../registry/types.ts';
+import type { Catalogue } from '../registry/catalogue.ts';
+import type { Security } from '../auth/security.ts';
+import type { Logger } from '../log.ts';
+import { parseRequestInfo } from './request-info.ts';
+import { proxyUpgrade, refuseUpgrade } from './upgrade-proxy.ts';
+import type { Duplex } from 'node:stream';
 import { issueClientCert, type CertAndKey } from '../../kubeconfig/pki.ts';
 
 /** The identity the API server presents to kubelets (upstream: --kubelet-client-certificate). */
@@ -112,4 +118,96 @@ export async function kubeletError(res: IncomingMessage): Promise<errors.ApiErro
   if (code === 404) return new errors.ApiError(404, 'NotFound', text);
   if (code >= 500) return errors.internalError(text);
   return errors.badRequest(text);
+}
+
+// ---- exec, attach, portforward: upgraded connections -------------------------------------------------------
+
+export interface UpgradeDeps {
+  store: GenericStore;
+  catalogue: Catalogue;
+  security: Security;
+  log: Logger;
+}
+
+const STREAM_SUBRESOURCES = new Set(['exec', 'attach', 'portforward']);
+
+function refuseWithStatus(socket: Duplex, e: unknown): void {
+  const err = e instanceof errors.ApiError ? e : errors.internalError(e instanceof Error ? e.message : String(e));
+  refuseUpgrade(socket, err.code, 'application/json', JSON.stringify(err.toStatus()));
+}
+
+/**
+ * The API server's 'upgrade' listener: the same authentication and authorization as ordinary requests (verb from
+ * the method, as upstream's RequestInfo: POST → create, GET → get), then pods/{name}/exec|attach|portforward are
+ * proxied to the pod's kubelet. Everything else that asks for an upgrade gets the Status it would get as a plain
+ * request's failure (404), never a hang.
+ */
+export function createUpgradeListener(deps: UpgradeDeps): (req: IncomingMessage, socket: Duplex, head: Buffer) => void {
+  return (req, socket, head) => {
+    socket.on('error', () => socket.destroy());
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
+    const query = new URLSearchParams(q < 0 ? '' : url.slice(q + 1));
+    let decoded = path;
+    try {
+      decoded = decodeURIComponent(path);
+    } catch { /* keep the raw path, as the ordinary pipeline does */ }
+    const info = parseRequestInfo(req.method ?? 'GET', decoded, query);
+    const serve = async (): Promise<void> => {
+      const admitted = await deps.security.admit(req, info, query);
+      req.user = admitted.user;
+      if (!info.isResourceRequest) throw errors.pathNotFound();
+      const def = deps.catalogue.find(info.group, info.version, info.resource);
+      if (!def || def.group !== '' || def.plural !== 'pods' || !info.namespace || !info.name || !STREAM_SUBRESOURCES.has(info.subresource)) {
+        throw errors.pathNotFound();
+      }
+      if (info.verb !== 'get' && info.verb !== 'create') throw errors.methodNotAllowed();
+      await proxyPodStream(deps.store, def, info.namespace, info.name, info.subresource, query, req, socket, head);
+    };
+    serve().catch((e: unknown) => {
+      if (!(e instanceof errors.ApiError)) deps.log.error('stream upgrade failed', { path, err: String((e as Error)?.stack ?? e) });
+      refuseWithStatus(socket, e);
+    });
+  };
+}
+
+/** The kubelet path for one stream request, with upstream's API server → kubelet parameters (input=1, output=1, …). */
+async function kubeletStreamPath(pod: KubeObject, subresource: string, query: URLSearchParams): Promise<string> {
+  const ns = encodeURIComponent(pod.metadata.namespace ?? '');
+  const name = encodeURIComponent(pod.metadata.name ?? '');
+  if (subresource === 'portforward') {
+    const params = new URLSearchParams();
+    for (const p of query.getAll('ports')) params.append('port', p);
+    return `/portForward/${ns}/${name}${params.size ? `?${params}` : ''}`;
+  }
+  const container = chooseContainer(pod, query.get('container'));
+  const on = (k: string): boolean => query.get(k) === 'true' || query.get(k) === '1';
+  const params = new URLSearchParams();
+  if (subresource === 'exec') {
+    const command = query.getAll('command');
+    if (command.length === 0) throw errors.badRequest('you must specify at least 1 command');
+    for (const c of command) params.append('command', c);
+  }
+  if (on('stdin')) params.set('input', '1');
+  if (on('stdout')) params.set('output', '1');
+  if (on('stderr')) params.set('error', '1');
+  if (on('tty')) params.set('tty', '1');
+  if (!on('stdin') && !on('stdout') && !on('stderr')) throw errors.badRequest('you must specify at least 1 of stdin, stdout, stderr');
+  return `/${subresource}/${ns}/${name}/${encodeURIComponent(container)}?${params}`;
+}
+
+async function proxyPodStream(store: GenericStore, def: ResourceDef, namespace: string, name: string, subresource: string, query: URLSearchParams, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+  const pod = await store.get(def, namespace, name);
+  const path = await kubeletStreamPath(pod, subresource, query);
+  const nodeName = (pod as PodShape).spec?.nodeName;
+  if (!nodeName) throw errors.badRequest(`pod ${name} does not have a host assigned`);
+  const { host, port } = await kubeletLocation(store, nodeName);
+  const cred = await kubeletCredential();
+  const target = new URL(`https://${host.includes(':') ? `[${host}]` : host}:${port}${path}`);
+  try {
+    await proxyUpgrade(req, socket, head, { url: target, cert: cred.certPem, key: cred.keyPem });
+  } catch (e: unknown) {
+    throw errors.serviceUnavailable(`error trying to reach service: ${e instanceof Error ? e.message : String(e)}`);
+  }
 }

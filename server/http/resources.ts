@@ -138,6 +138,11 @@ export async function handleResource(ctx: ResourceContext): Promise<void> {
     case 'log':
       if (def.plural !== 'pods' || def.group !== '') break;
       return handlePodLog(ctx);
+    // >>> pod-streams (issue 7): exec/attach/portforward are served by the upgrade listener (pod-streams.ts)
+    case 'exec': case 'attach': case 'portforward':
+      if (def.plural !== 'pods' || def.group !== '') break;
+      throw errors.badRequest('Upgrade request required');
+    // <<< pod-streams
   }
   throw errors.pathNotFound();
 }
