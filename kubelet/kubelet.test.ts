@@ -1,6 +1,6 @@
 // startKubelet against an in-process API server and a real containerd (root only): restart adoption without duplicates.
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../controllers/runtime/index.ts';
@@ -81,5 +81,25 @@ describe.skipIf(!isRoot)('kubelet restart (skipped unless root: containerd needs
         return true;
       }
     });
+  });
+
+  it('survives a containerd crash and restart: the running container is kept and new pods still start', async () => {
+    kubelet ??= await startKubelet({ kubeconfig: api.access.adminKubeconfigPath, log, dataDir: nodeDir, nodeName: `node-${suffix}` });
+    const podSpec = (name: string) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { nodeName: `node-${suffix}`, terminationGracePeriodSeconds: 0, containers: [{ name: 'c', image: 'localhost/busybox:latest', command: ['sleep', '3600'] }] } });
+    const runningPod = (name: string) => until(async () => {
+      const p = await client.request<Pod>('GET', `/api/v1/namespaces/default/pods/${name}`);
+      return p.status?.phase === 'Running' && p.status.containerStatuses?.[0]?.ready ? p : undefined;
+    }, 30_000);
+    await client.request('POST', '/api/v1/namespaces/default/pods', { body: podSpec('survivor') });
+    const before = await runningPod('survivor');
+    const { env } = await setupNode(nodeDir);
+    process.kill(Number(readFileSync(env.containerdPidFile, 'utf8').trim()), 'SIGKILL');
+    await new Promise((r) => setTimeout(r, 1500));
+    await setupNode(nodeDir); // starts containerd again on the same state (idempotent otherwise)
+    await client.request('POST', '/api/v1/namespaces/default/pods', { body: podSpec('after-crash') });
+    await runningPod('after-crash');
+    const after = await runningPod('survivor');
+    expect(after.status?.containerStatuses?.[0]).toMatchObject({ containerID: before.status!.containerStatuses![0]!.containerID, restartCount: 0 });
+    for (const name of ['survivor', 'after-crash']) await client.request('DELETE', `/api/v1/namespaces/default/pods/${name}`);
   });
 });
