@@ -18,6 +18,7 @@ import { registerEndpoints, registerEndpointSlice } from './endpoints/index.ts';
 import { registerNodeLifecycle, registerTaintEviction } from './nodelifecycle/index.ts';
 import { registerPodGC } from './podgc/index.ts';
 import { registerDisruption } from './disruption/index.ts';
+import { registerResourceQuota } from './resourcequota/index.ts';
 
 /** Settings a controller may read; each controller documents the keys it uses. */
 export interface ControllerSettings {
@@ -72,6 +73,7 @@ export const KNOWN_CONTROLLERS: Readonly<Record<string, RegisterFn>> = {
   'taint-eviction-controller': registerTaintEviction,
   podgc: registerPodGC,
   disruption: registerDisruption,
+  resourcequota: registerResourceQuota,
 };
 
 export interface ControllerManagerOptions {

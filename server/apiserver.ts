@@ -28,7 +28,6 @@ export interface ApiServerOptions {
   /** TLS files for an etcd storage URL (CA, client certificate and key). */
   storageTls?: StorageTlsOptions;
   log?: Logger;
-  // >>> security
   /** Static token file (upstream's --token-auth-file); default `<dataDir>/tokens.csv` (re-read when it changes). */
   tokenAuthFile?: string;
   /** Audit log as JSON lines (upstream's --audit-log-path); off when unset. */
@@ -38,7 +37,6 @@ export interface ApiServerOptions {
    * service-account controller). Off by default so an API server alone (tests) still admits pods, untokened.
    */
   requireServiceAccounts?: boolean;
-  // <<< security
   /** services (issue 8): the ClusterIP range (upstream's --service-cluster-ip-range); default 10.96.0.0/12. */
   serviceClusterIpRange?: string;
 }
@@ -73,10 +71,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   const serviceAllocator = new ServiceAllocator({ cidr: opts.serviceClusterIpRange });
   await serviceAllocator.start(backend, '/registry/services/specs/');
   store.allocate = serviceAllocationHook(serviceAllocator);
-  // >>> security: authenticators, RBAC + Node authorizers and admission, live before the first request
+  // Authenticators, RBAC + Node authorizers and admission, live before the first request
   const security = new Security({ store, catalogue, dataDir: opts.dataDir, tokensPath: opts.tokenAuthFile ?? access.tokensPath, log: log.child('auth'), auditLogPath: opts.auditLogPath, requireServiceAccounts: opts.requireServiceAccounts });
   await security.start();
-  // <<< security
   let ready = false;
   const listener = createRequestListener({ store, catalogue, security, log, ready: () => ready, externalAddress: `${host}:${opts.port}` });
   // Client certificates are asked for (never required) and verified against the cluster CA; the x509 authenticator reads the result.

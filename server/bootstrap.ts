@@ -18,7 +18,7 @@ export async function bootstrapCluster(store: GenericStore, catalogue: Catalogue
       if (!(e instanceof ApiError && e.reason === 'AlreadyExists')) throw e;
     }
   }
-  // >>> security: upstream's bootstrap RBAC policy and built-in priority classes
+  // Upstream's bootstrap RBAC policy and built-in priority classes
   await reconcileBootstrapPolicy(store, catalogue);
   const priorityclasses = catalogue.find('scheduling.k8s.io', 'v1', 'priorityclasses');
   if (priorityclasses) {
@@ -30,7 +30,6 @@ export async function bootstrapCluster(store: GenericStore, catalogue: Catalogue
       }
     }
   }
-  // <<< security
   // services (issue 8): the `kubernetes` Service in default, pointing at this API server.
   if (services) await ensureKubernetesService(store, catalogue, services);
 }

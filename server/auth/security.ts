@@ -17,6 +17,8 @@ import { ensureServiceAccountKeys } from './serviceaccount/keys.ts';
 import { ServiceAccountTokens, type ObjectLookup } from './serviceaccount/jwt.ts';
 import { admissionChain } from './admission/chain.ts';
 import { defaultTolerationSeconds, namespaceLifecycle, priorityAdmission, serviceAccountAdmission } from './admission/plugins.ts';
+import { limitRanger } from './admission/limitranger.ts';
+import { resourceQuotaAdmission } from './admission/resourcequota.ts';
 import { rbacEscalation } from './admission/rbac-escalation.ts';
 import { outsideRequest, requestContext } from './context.ts';
 import type { Attributes, UserInfo } from './types.ts';
@@ -101,11 +103,13 @@ export class Security {
       this.#aggregation = startAggregation(this.rbac, store, catalogue, log.child('clusterrole-aggregation'));
     });
     store.admission = admissionChain([
+      limitRanger(store, catalogue),
       serviceAccountAdmission(store, catalogue, { require: this.#opts.requireServiceAccounts ?? false }),
       defaultTolerationSeconds(),
       priorityAdmission(store, catalogue),
       namespaceLifecycle(store, catalogue),
       rbacEscalation(this.rbac, this.authorizer),
+      resourceQuotaAdmission(store, catalogue), // last, as upstream: it charges what the others admitted
     ]);
   }
 

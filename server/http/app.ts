@@ -52,7 +52,7 @@ export function createRequestListener(deps: ApiServerDeps): (req: IncomingMessag
     const path = q < 0 ? url : url.slice(0, q);
     const query = new URLSearchParams(q < 0 ? '' : url.slice(q + 1));
     const info = parseRequestInfo(req.method ?? 'GET', decodePath(path), query);
-    // >>> security: authenticate → impersonate → authorize, then serve with the identity visible to admission
+    // authenticate → impersonate → authorize, then serve with the identity visible to admission
     let user: UserInfo | undefined;
     security.audit(req, res, info, () => user);
     security.admit(req, info, query).then(
@@ -61,10 +61,14 @@ export function createRequestListener(deps: ApiServerDeps): (req: IncomingMessag
         req.user = user;
         security.run(admitted, () => serve(req, res, path, query, info));
       },
-      (e: unknown) => writeError(res, e, (m, err) => log.error(m, { path, err: String((err as Error)?.stack ?? err) })),
+      (e: unknown) => fail(res, path, e),
     );
   };
-  // <<< security
+
+  /** Every failure below the listener becomes a Status; unexpected ones are logged with their stack. */
+  function fail(res: ServerResponse, path: string, e: unknown): void {
+    writeError(res, e, (m, err) => log.error(m, { path, err: String((err as Error)?.stack ?? err) }));
+  }
 
   function serve(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams, info: ReturnType<typeof parseRequestInfo>): void {
     if (!info.isResourceRequest) {
@@ -84,15 +88,14 @@ export function createRequestListener(deps: ApiServerDeps): (req: IncomingMessag
       writeError(res, errors.pathNotFound());
       return;
     }
-    // >>> security: create-only virtual resources (reviews, serviceaccounts/token) are never stored
+    // Create-only virtual resources (reviews, serviceaccounts/token) are answered per request, never stored.
     const virtual = virtualHandler(info, def);
     if (virtual) {
-      virtual({ req, res, info, def, user: req.user!, security, store, catalogue }).catch((e: unknown) => writeError(res, e, (m, err) => log.error(m, { path, err: String((err as Error)?.stack ?? err) })));
+      virtual({ req, res, info, def, user: req.user!, security, store, catalogue }).catch((e: unknown) => fail(res, path, e));
       return;
     }
-    // <<< security
-    handleResource({ req, res, info, def, query, store }).catch((e: unknown) => writeError(res, e, (m, err) => log.error(m, { path, err: String((err as Error)?.stack ?? err) })));
- }
+    handleResource({ req, res, info, def, query, store }).catch((e: unknown) => fail(res, path, e));
+  }
 }
 
 function decodePath(path: string): string {

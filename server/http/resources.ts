@@ -63,11 +63,9 @@ function renderOne(ctx: ResourceContext, r: Rendering, obj: KubeObject): unknown
 async function readObject(ctx: ResourceContext, warnings: string[] = []): Promise<KubeObject> {
   const raw = await readBody(ctx.req);
   const body = decodeBody(raw, ctx.req.headers['content-type'], BODY_TYPES);
-  const obj = expectKind(ctx.def, body, ctx.info.subresource === 'status' ? ctx.def.kind : ctx.def.kind);
-  // >>> kubectl-fidelity: field validation
+  const obj = expectKind(ctx.def, body, ctx.def.kind);
   const isJson = (ctx.req.headers['content-type'] ?? 'application/json').split(';')[0]!.trim().toLowerCase() === 'application/json';
   warnings.push(...validateBody(ctx.def, obj, fieldValidationOf(ctx.query), isJson ? raw : undefined));
-  // <<< kubectl-fidelity
   return obj;
 }
 
@@ -119,7 +117,6 @@ export async function handleResource(ctx: ResourceContext): Promise<void> {
         writeRendered(ctx.res, 201, status, { as: 'object', format: 'json' });
       }
       return;
-    // >>> pods-eviction (scheduler issue 6)
     case 'eviction':
       if (def.group !== '' || def.plural !== 'pods') break;
       if (info.verb !== 'create') throw errors.methodNotAllowed();
@@ -129,20 +126,16 @@ export async function handleResource(ctx: ResourceContext): Promise<void> {
         writeRendered(ctx.res, 201, status, { as: 'object', format: 'json' });
       }
       return;
-    // <<< pods-eviction
-    // >>> namespace-finalize
     case 'finalize':
       if (def.group !== '' || def.plural !== 'namespaces') break;
       return handleNamespaceFinalize(ctx);
-    // <<< namespace-finalize
     case 'log':
       if (def.plural !== 'pods' || def.group !== '') break;
       return handlePodLog(ctx);
-    // >>> pod-streams (issue 7): exec/attach/portforward are served by the upgrade listener (pod-streams.ts)
+    // Exec/attach/portforward are served by the upgrade listener (pod-streams.ts)
     case 'exec': case 'attach': case 'portforward':
       if (def.plural !== 'pods' || def.group !== '') break;
       throw errors.badRequest('Upgrade request required');
-    // <<< pod-streams
   }
   throw errors.pathNotFound();
 }
@@ -249,7 +242,7 @@ async function handlePatch(ctx: ResourceContext, subresource: '' | 'status'): Pr
   const r = rendering(ctx);
   const contentType = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
   if (!PATCH_CONTENT_TYPES.includes(contentType)) throw errors.unsupportedMediaType(contentType, PATCH_CONTENT_TYPES);
-  // >>> kubectl-fidelity: server-side apply and managedFields
+  // Server-side apply and managedFields
   const manager = managerOf(query, req.headers['user-agent']);
   const force = checkPatchOptions(query, contentType === APPLY_CONTENT_TYPE, manager);
   if (contentType === APPLY_CONTENT_TYPE) {
@@ -263,7 +256,6 @@ async function handlePatch(ctx: ResourceContext, subresource: '' | 'status'): Pr
     writeRendered(res, created ? 201 : 200, renderOne(ctx, r, object), r, def.strategy?.warnings?.(object));
     return;
   }
-  // <<< kubectl-fidelity
   const patch = decodePatch(def, contentType, await readBody(req), fieldValidationOf(query), info.name);
   const { object, created } = await store.update(
     def,

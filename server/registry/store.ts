@@ -49,7 +49,7 @@ export interface WriteOptions {
   managedFields?: (obj: KubeObject, old: KubeObject | undefined) => void;
 }
 
-// >>> security: admission hook (server/auth/admission)
+// Admission hook (server/auth/admission)
 /**
  * Admission around API writes: `mutate` runs before the strategy (it may change the object), `validate` after
  * validation and canonicalization, just before storage. Either rejects by throwing an ApiError. The hook decides
@@ -59,7 +59,6 @@ export interface AdmissionHook {
   mutate(op: 'CREATE' | 'UPDATE', def: ResourceDef, namespace: string, obj: KubeObject, old: KubeObject | undefined, subresource: string, dryRun: boolean): Promise<void>;
   validate(op: 'CREATE' | 'UPDATE', def: ResourceDef, namespace: string, obj: KubeObject, old: KubeObject | undefined, subresource: string, dryRun: boolean): Promise<void>;
 }
-// <<< security
 
 export type ObjectEvent =
   | { type: 'ADDED' | 'MODIFIED' | 'DELETED'; object: KubeObject }
@@ -159,10 +158,9 @@ export class GenericStore {
   readonly #backend: Backend;
   /** security: set once by the API server (see AdmissionHook). */
   admission?: AdmissionHook;
-  // >>> services (issue 8): ClusterIP/NodePort allocation (server/registry/service-alloc.ts), set once by the API server
+  // ClusterIP/NodePort allocation (server/registry/service-alloc.ts), set once by the API server
   /** Fills and reserves allocated fields just before a write; the result's rollback runs when the write fails. */
   allocate?: (def: ResourceDef, key: string, obj: KubeObject, old: Readonly<KubeObject> | undefined, dryRun: boolean) => { rollback(): void } | undefined;
-  // <<< services
 
   constructor(backend: Backend) {
     this.#backend = backend;
