@@ -1,9 +1,7 @@
 // The controller manager: leader election on kube-system/kube-controller-manager, one shared informer factory, every registered controller.
-import { hostname } from 'node:os';
 import { setMaxListeners } from 'node:events';
-import { randomUUID } from 'node:crypto';
 import { KubeConfig } from '@kubernetes/client-node';
-import { ApiClient, EventRecorder, LeaderElector, SharedInformerFactory, sleep } from './runtime/index.ts';
+import { ApiClient, EventRecorder, runElected, SharedInformerFactory } from './runtime/index.ts';
 import { createLogger, type Logger } from '../server/log.ts';
 import { registerReplicaSet, registerReplicationController } from './replicaset/index.ts';
 import { registerDeployment } from './deployment/index.ts';
@@ -141,31 +139,12 @@ export async function startControllerManager(opts: ControllerManagerOptions): Pr
     }
   };
 
-  let done: Promise<void>;
-  if (opts.leaderElect === false) {
-    done = lead(stopper.signal);
-  } else {
-    const elector = new LeaderElector(client, {
-      namespace: 'kube-system',
-      name: 'kube-controller-manager',
-      identity: opts.identity ?? `${hostname()}_${randomUUID()}`,
-      leaseDurationMs: opts.leaseDurationMs,
-      renewDeadlineMs: opts.renewDeadlineMs,
-      retryPeriodMs: opts.retryPeriodMs,
-      log,
-      onStartedLeading: (signal) => lead(signal),
-      onNewLeader: (id) => log.info('new leader elected', { identity: id }),
-    });
-    done = (async () => {
-      while (!stopper.signal.aborted) {
-        await elector.run(stopper.signal);
-        if (!stopper.signal.aborted) {
-          log.warn('leaderelection lost; campaigning again');
-          await sleep(1000, stopper.signal).catch(() => undefined);
-        }
-      }
-    })();
-  }
+  const done = runElected(
+    client,
+    { lease: { namespace: 'kube-system', name: 'kube-controller-manager' }, leaderElect: opts.leaderElect, identity: opts.identity, leaseDurationMs: opts.leaseDurationMs, renewDeadlineMs: opts.renewDeadlineMs, retryPeriodMs: opts.retryPeriodMs, log },
+    stopper.signal,
+    lead,
+  );
 
   return {
     isLeader: () => leading,

@@ -1,8 +1,6 @@
 // startScheduler: the kube-scheduler component (informers, leader election on kube-system/kube-scheduler, the scheduling loop).
-import { randomUUID } from 'node:crypto';
-import { hostname } from 'node:os';
 import { KubeConfig } from '@kubernetes/client-node';
-import { ApiClient, EventRecorder, LeaderElector, resourceType, SharedInformerFactory, sleep } from '../controllers/runtime/index.ts';
+import { ApiClient, EventRecorder, runElected, resourceType, SharedInformerFactory } from '../controllers/runtime/index.ts';
 import { createLogger, type Logger } from '../server/log.ts';
 import { defaultProfile } from './plugins/index.ts';
 import { Scheduler } from './scheduler.ts';
@@ -77,31 +75,12 @@ export async function startScheduler(opts: SchedulerOptions): Promise<RunningSch
     }
   };
 
-  let done: Promise<void>;
-  if (opts.leaderElect === false) {
-    done = lead(stopper.signal);
-  } else {
-    const elector = new LeaderElector(client, {
-      namespace: 'kube-system',
-      name: 'kube-scheduler',
-      identity: opts.identity ?? `${hostname()}_${randomUUID()}`,
-      leaseDurationMs: opts.leaseDurationMs,
-      renewDeadlineMs: opts.renewDeadlineMs,
-      retryPeriodMs: opts.retryPeriodMs,
-      log,
-      onStartedLeading: (signal) => lead(signal),
-      onNewLeader: (id) => log.info('new leader elected', { identity: id }),
-    });
-    done = (async () => {
-      while (!stopper.signal.aborted) {
-        await elector.run(stopper.signal);
-        if (!stopper.signal.aborted) {
-          log.warn('leaderelection lost; campaigning again');
-          await sleep(1000, stopper.signal).catch(() => undefined);
-        }
-      }
-    })();
-  }
+  const done = runElected(
+    client,
+    { lease: { namespace: 'kube-system', name: 'kube-scheduler' }, leaderElect: opts.leaderElect, identity: opts.identity, leaseDurationMs: opts.leaseDurationMs, renewDeadlineMs: opts.renewDeadlineMs, retryPeriodMs: opts.retryPeriodMs, log },
+    stopper.signal,
+    lead,
+  );
 
   return {
     isLeader: () => leading,

@@ -2,6 +2,7 @@
 import type { KubeObject } from '../runtime/index.ts';
 import type { LabelSelector, PodTemplate } from '../replicaset/pod-utils.ts';
 import type { ReplicaSetLike } from '../replicaset/controller.ts';
+import { canonicalJson } from '../podutil/hash.ts';
 
 export const POD_TEMPLATE_HASH = 'pod-template-hash';
 export const REVISION = 'deployment.kubernetes.io/revision';
@@ -67,50 +68,8 @@ export interface Deployment extends KubeObject {
 
 export type RS = ReplicaSetLike;
 
-const ALPHANUMS = 'bcdfghjklmnpqrstvwxz2456789';
-
-/** rand.SafeEncodeString: each character mapped into an alphabet without vowels or look-alikes. */
-export function safeEncodeString(s: string): string {
-  let out = '';
-  for (const ch of s) out += ALPHANUMS[ch.codePointAt(0)! % ALPHANUMS.length];
-  return out;
-}
-
-function fnv32a(bytes: Uint8Array, h = 0x811c9dc5): number {
-  for (const b of bytes) {
-    h ^= b;
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h >>> 0;
-}
-
-/** JSON with object keys sorted, so the same template always hashes the same. */
-export function canonicalJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
-  if (v && typeof v === 'object') {
-    return `{${Object.keys(v)
-      .sort()
-      .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
-      .map((k) => `${JSON.stringify(k)}:${canonicalJson((v as Record<string, unknown>)[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(v);
-}
-
-/**
- * controller.ComputeHash: fnv32a over the template (our deterministic serialization stands in for Go's
- * DeepHashObject), then the collision count as 8 little-endian bytes, printed in decimal and safe-encoded.
- */
-export function computeHash(template: PodTemplate, collisionCount?: number): string {
-  const enc = new TextEncoder();
-  let h = fnv32a(enc.encode(canonicalJson(template)));
-  if (collisionCount !== undefined) {
-    const b = new Uint8Array(8);
-    new DataView(b.buffer).setUint32(0, collisionCount >>> 0, true);
-    h = fnv32a(b, h);
-  }
-  return safeEncodeString(String(h));
-}
+/** Template hashing is shared with DaemonSets and StatefulSets (controllers/podutil/hash.ts). */
+export { canonicalJson, computeHash, safeEncode as safeEncodeString } from '../podutil/hash.ts';
 
 function withoutHash(t: PodTemplate | undefined): unknown {
   const copy = structuredClone(t ?? {}) as PodTemplate;

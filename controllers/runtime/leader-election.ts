@@ -1,4 +1,6 @@
 // Leader election on a coordination.k8s.io/v1 Lease, with upstream's timings and optimistic concurrency.
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
 import { isConflict, isNotFound, type ApiClient } from './client.ts';
 import { sleep } from './backoff.ts';
 import { objectPath, collectionPath, Resources, type KubeObject } from './types.ts';
@@ -206,6 +208,46 @@ export class LeaderElector {
       this.#log.info('released lease', { lease: `${this.#o.namespace}/${this.#o.name}` });
     } catch (e: unknown) {
       this.#log.warn('could not release lease', { error: e instanceof Error ? e.message : String(e) });
+    }
+  }
+}
+
+export interface ElectedOptions {
+  /** The Lease that decides, e.g. kube-system/kube-scheduler. */
+  lease: { namespace: string; name: string };
+  /** false: act at once, without a Lease (upstream's --leader-elect=false). */
+  leaderElect?: boolean;
+  identity?: string;
+  leaseDurationMs?: number;
+  renewDeadlineMs?: number;
+  retryPeriodMs?: number;
+  log: Logger;
+}
+
+/**
+ * Runs `lead` while this process holds the Lease, campaigning again whenever leadership is lost, until `signal`
+ * aborts; with leaderElect false it just runs `lead`. Resolves once everything has stopped. The identity defaults
+ * to upstream's `<hostname>_<uuid>`.
+ */
+export async function runElected(client: ApiClient, opts: ElectedOptions, signal: AbortSignal, lead: (signal: AbortSignal) => Promise<void>): Promise<void> {
+  if (opts.leaderElect === false) return lead(signal);
+  const { log } = opts;
+  const elector = new LeaderElector(client, {
+    namespace: opts.lease.namespace,
+    name: opts.lease.name,
+    identity: opts.identity ?? `${hostname()}_${randomUUID()}`,
+    leaseDurationMs: opts.leaseDurationMs,
+    renewDeadlineMs: opts.renewDeadlineMs,
+    retryPeriodMs: opts.retryPeriodMs,
+    log,
+    onStartedLeading: lead,
+    onNewLeader: (id) => log.info('new leader elected', { identity: id }),
+  });
+  while (!signal.aborted) {
+    await elector.run(signal);
+    if (!signal.aborted) {
+      log.warn('leaderelection lost; campaigning again');
+      await sleep(1000, signal).catch(() => undefined);
     }
   }
 }
