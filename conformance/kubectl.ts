@@ -71,3 +71,15 @@ export async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 20_
 export function uniqueName(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e4).toString(36)}`;
 }
+
+/**
+ * The node a real kubelet serves: the one the global set-up started, none when this run's own cluster has no
+ * kubelet, or (against another cluster) the first Ready node.
+ */
+export function realNode(): string {
+  const own = inject('kubeletNode');
+  if (own) return own;
+  if (inject('ownCluster')) return '';
+  const r = kubectl(['get', 'nodes', '-o', 'jsonpath={range .items[*]}{.metadata.name}={.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}']);
+  return r.stdout.split('\n').find((l) => l.endsWith('=True'))?.split('=')[0] ?? '';
+}

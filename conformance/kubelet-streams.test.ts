@@ -5,22 +5,14 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { eventually, kubectl, kubectlBackground, kubectlOk, uniqueName } from './kubectl.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually, kubectl, kubectlBackground, kubectlOk, uniqueName, realNode } from './kubectl.ts';
 
 const ns = uniqueName('streams');
 const MINORS = [27, 33] as const;
 
-/** The node a kubelet serves: the global set-up's, or (against another cluster) the first Ready node. */
-function findNode(): string {
-  const own = inject('kubeletNode');
-  if (own) return own;
-  if (inject('ownCluster')) return '';
-  const r = kubectl(['get', 'nodes', '-o', 'jsonpath={range .items[*]}{.metadata.name}={.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}']);
-  return r.stdout.split('\n').find((l) => l.endsWith('=True'))?.split('=')[0] ?? '';
-}
 
-const node = findNode();
+const node = realNode();
 
 function busyboxPod(name: string, command: string[], extra: Record<string, unknown> = {}): string {
   return JSON.stringify({

@@ -4,20 +4,12 @@
 import { execFileSync } from 'node:child_process';
 import { get } from 'node:http';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { eventually, kubectl, kubectlOk, uniqueName } from './kubectl.ts';
+import { eventually, kubectl, kubectlOk, uniqueName, realNode } from './kubectl.ts';
 
 const ns = uniqueName('kubelet');
 
-/** The node a kubelet serves: the global set-up's, or (against another cluster) the first Ready node. */
-function findNode(): string {
-  const own = inject('kubeletNode');
-  if (own) return own;
-  if (inject('ownCluster')) return '';
-  const r = kubectl(['get', 'nodes', '-o', 'jsonpath={range .items[*]}{.metadata.name}={.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}']);
-  return r.stdout.split('\n').find((l) => l.endsWith('=True'))?.split('=')[0] ?? '';
-}
 
-const node = findNode();
+const node = realNode();
 
 function pod(name: string, spec: Record<string, unknown>, extra: Record<string, unknown> = {}): string {
   return JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: ns, ...extra }, spec: { nodeName: node, terminationGracePeriodSeconds: 1, ...spec } });

@@ -1,22 +1,14 @@
 // Service traffic on a real node: a 2-replica busybox httpd Deployment answers on its ClusterIP and NodePort from the
 // host through kube-proxy's rules, only ready pods get traffic, and deleting a Service stops its traffic.
 import { get } from 'node:http';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { eventually, kubectl, kubectlOk, uniqueName } from './kubectl.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually, kubectl, kubectlOk, uniqueName, realNode } from './kubectl.ts';
 import { REAL_NODE_TAINT } from './kubelet-node.ts';
 
 const ns = uniqueName('svcproxy');
 
-/** The node a kubelet serves: the global set-up's, or (against another cluster) the first Ready node. */
-function findNode(): string {
-  const own = inject('kubeletNode');
-  if (own) return own;
-  if (inject('ownCluster')) return '';
-  const r = kubectl(['get', 'nodes', '-o', 'jsonpath={range .items[*]}{.metadata.name}={.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}']);
-  return r.stdout.split('\n').find((l) => l.endsWith('=True'))?.split('=')[0] ?? '';
-}
 
-const node = findNode();
+const node = realNode();
 
 function httpGet(host: string, port: number): Promise<string> {
   return new Promise((resolve, reject) => {
