@@ -1,7 +1,7 @@
 // The controller manager: leader election on kube-system/kube-controller-manager, one shared informer factory, every registered controller.
 import { setMaxListeners } from 'node:events';
 import { KubeConfig } from '@kubernetes/client-node';
-import { ApiClient, EventRecorder, runElected, SharedInformerFactory } from './runtime/index.ts';
+import { ApiClient, EventRecorder, startElected, SharedInformerFactory } from './runtime/index.ts';
 import { createLogger, type Logger } from '../server/log.ts';
 import { registerReplicaSet, registerReplicationController } from './replicaset/index.ts';
 import { registerDeployment } from './deployment/index.ts';
@@ -124,37 +124,11 @@ export async function startControllerManager(opts: ControllerManagerOptions): Pr
   const kc = new KubeConfig();
   kc.loadFromFile(opts.kubeconfig);
   const client = new ApiClient(kc, { userAgent: 'kube-controller-manager/v1.33.0 (linux/amd64) tskube' });
-  const stopper = new AbortController();
-  setMaxListeners(0, stopper.signal);
-  const onOuterAbort = (): void => stopper.abort();
-  opts.signal?.addEventListener('abort', onOuterAbort, { once: true });
-  let leading = false;
-
-  const lead = async (signal: AbortSignal): Promise<void> => {
-    leading = true;
-    try {
-      await runControllers({ client, log, signal, names, settings: { ...opts.settings, caPem: opts.caPem ?? opts.settings?.caPem } });
-    } finally {
-      leading = false;
-    }
-  };
-
-  const done = runElected(
+  return startElected(
     client,
-    { lease: { namespace: 'kube-system', name: 'kube-controller-manager' }, leaderElect: opts.leaderElect, identity: opts.identity, leaseDurationMs: opts.leaseDurationMs, renewDeadlineMs: opts.renewDeadlineMs, retryPeriodMs: opts.retryPeriodMs, log },
-    stopper.signal,
-    lead,
+    { component: 'controller manager', lease: { namespace: 'kube-system', name: 'kube-controller-manager' }, ...opts, log, outer: opts.signal },
+    (signal) => runControllers({ client, log, signal, names, settings: { ...opts.settings, caPem: opts.caPem ?? opts.settings?.caPem } }),
   );
-
-  return {
-    isLeader: () => leading,
-    async stop() {
-      stopper.abort();
-      opts.signal?.removeEventListener('abort', onOuterAbort);
-      await done.catch((e: unknown) => log.error('controller manager stopped with an error', { error: String(e) }));
-      client.close();
-    },
-  };
 }
 
 /** One leadership term: builds the context, registers the controllers, runs them until `signal` aborts. */

@@ -1,6 +1,6 @@
 // startScheduler: the kube-scheduler component (informers, leader election on kube-system/kube-scheduler, the scheduling loop).
 import { KubeConfig } from '@kubernetes/client-node';
-import { ApiClient, EventRecorder, runElected, resourceType, SharedInformerFactory } from '../controllers/runtime/index.ts';
+import { ApiClient, EventRecorder, startElected, resourceType, SharedInformerFactory } from '../controllers/runtime/index.ts';
 import { createLogger, type Logger } from '../server/log.ts';
 import { defaultProfile } from './plugins/index.ts';
 import { Scheduler } from './scheduler.ts';
@@ -43,13 +43,7 @@ export async function startScheduler(opts: SchedulerOptions): Promise<RunningSch
   kc.loadFromFile(opts.kubeconfig);
   const client = new ApiClient(kc, { userAgent: 'kube-scheduler/v1.33.0 (linux/amd64) tskube' });
   const schedulerName = opts.schedulerName ?? 'default-scheduler';
-  const stopper = new AbortController();
-  const onOuterAbort = (): void => stopper.abort();
-  opts.signal?.addEventListener('abort', onOuterAbort, { once: true });
-  let leading = false;
-
   const lead = async (signal: AbortSignal): Promise<void> => {
-    leading = true;
     const informers = new SharedInformerFactory(client, { log });
     const recorder = new EventRecorder(client, { component: schedulerName, log });
     const pods = informers.informerOf(PodType);
@@ -71,26 +65,10 @@ export async function startScheduler(opts: SchedulerOptions): Promise<RunningSch
       scheduler.close();
       await informers.shutdown();
       await recorder.flush();
-      leading = false;
     }
   };
 
-  const done = runElected(
-    client,
-    { lease: { namespace: 'kube-system', name: 'kube-scheduler' }, leaderElect: opts.leaderElect, identity: opts.identity, leaseDurationMs: opts.leaseDurationMs, renewDeadlineMs: opts.renewDeadlineMs, retryPeriodMs: opts.retryPeriodMs, log },
-    stopper.signal,
-    lead,
-  );
-
-  return {
-    isLeader: () => leading,
-    async stop() {
-      stopper.abort();
-      opts.signal?.removeEventListener('abort', onOuterAbort);
-      await done.catch((e: unknown) => log.error('scheduler stopped with an error', { error: String(e) }));
-      client.close();
-    },
-  };
+  return startElected(client, { component: 'scheduler', lease: { namespace: 'kube-system', name: 'kube-scheduler' }, ...opts, log, outer: opts.signal }, lead);
 }
 
 export { Scheduler } from './scheduler.ts';

@@ -1,5 +1,6 @@
 // Leader election on a coordination.k8s.io/v1 Lease, with upstream's timings and optimistic concurrency.
 import { hostname } from 'node:os';
+import { setMaxListeners } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { isConflict, isNotFound, type ApiClient } from './client.ts';
 import { sleep } from './backoff.ts';
@@ -213,6 +214,8 @@ export class LeaderElector {
 }
 
 export interface ElectedOptions {
+  /** The component, for log messages. */
+  component?: string;
   /** The Lease that decides, e.g. kube-system/kube-scheduler. */
   lease: { namespace: string; name: string };
   /** false: act at once, without a Lease (upstream's --leader-elect=false). */
@@ -250,4 +253,39 @@ export async function runElected(client: ApiClient, opts: ElectedOptions, signal
       await sleep(1000, signal).catch(() => undefined);
     }
   }
+}
+
+/** A component that works only while it leads: whether it leads now, and a stop that waits for its work. */
+export interface ElectedComponent {
+  isLeader(): boolean;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `lead` under leader election (runElected) until stop() or `outer` aborts; `lead` runs once per leadership
+ * term with a signal that aborts when the term ends. stop() waits for the work, then closes the client.
+ */
+export function startElected(client: ApiClient, opts: ElectedOptions & { outer?: AbortSignal }, lead: (signal: AbortSignal) => Promise<void>): ElectedComponent {
+  const stopper = new AbortController();
+  setMaxListeners(0, stopper.signal);
+  const onOuterAbort = (): void => stopper.abort();
+  opts.outer?.addEventListener('abort', onOuterAbort, { once: true });
+  let leading = false;
+  const done = runElected(client, opts, stopper.signal, async (signal) => {
+    leading = true;
+    try {
+      await lead(signal);
+    } finally {
+      leading = false;
+    }
+  });
+  return {
+    isLeader: () => leading,
+    async stop() {
+      stopper.abort();
+      opts.outer?.removeEventListener('abort', onOuterAbort);
+      await done.catch((e: unknown) => opts.log.error(`${opts.component ?? 'component'} stopped with an error`, { error: String(e) }));
+      client.close();
+    },
+  };
 }
