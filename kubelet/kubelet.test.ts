@@ -31,11 +31,13 @@ describe.skipIf(!isRoot)('kubelet restart (skipped unless root: containerd needs
   let client: ApiClient;
   let kubelet: RunningKubelet | undefined;
   const log = createLogger('kubelet-test');
+  // Our own bridge, pod CIDR and cgroup root, so this node never collides with another on the host.
+  const nodeOptions = { bridge: `tskk${suffix}`, podCidr: `10.${150 + (randomBytes(1)[0]! % 40)}.${randomBytes(1)[0]}.0/24`, cgroupRoot: `tskube-kt-${suffix}` };
 
   beforeAll(async () => {
     dir = mkdtempSync('/tmp/tskube-kubelet-');
     nodeDir = `${dir}/node`;
-    await setupNode(nodeDir, { bridge: `tskk${suffix}`, podCidr: `10.${150 + (randomBytes(1)[0]! % 40)}.${randomBytes(1)[0]}.0/24`, cgroupRoot: `tskube-kt-${suffix}` });
+    await setupNode(nodeDir, nodeOptions);
     api = await startApiServer({ dataDir: `${dir}/api`, port: 0, bind: '127.0.0.1', log });
     const kc = new KubeConfig();
     kc.loadFromFile(api.access.adminKubeconfigPath);
@@ -92,10 +94,10 @@ describe.skipIf(!isRoot)('kubelet restart (skipped unless root: containerd needs
     }, 30_000);
     await client.request('POST', '/api/v1/namespaces/default/pods', { body: podSpec('survivor') });
     const before = await runningPod('survivor');
-    const { env } = await setupNode(nodeDir);
+    const { env } = await setupNode(nodeDir, nodeOptions);
     process.kill(Number(readFileSync(env.containerdPidFile, 'utf8').trim()), 'SIGKILL');
     await new Promise((r) => setTimeout(r, 1500));
-    await setupNode(nodeDir); // starts containerd again on the same state (idempotent otherwise)
+    await setupNode(nodeDir, nodeOptions); // starts containerd again on the same state (idempotent otherwise)
     await client.request('POST', '/api/v1/namespaces/default/pods', { body: podSpec('after-crash') });
     await runningPod('after-crash');
     const after = await runningPod('survivor');
