@@ -52,7 +52,7 @@ export async function bindPod(store: GenericStore, def: ResourceDef, namespace: 
       else conditions.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: now });
       return pod;
     },
-    { dryRun, subresource: 'binding' },
+    { dryRun, subresource: 'trusted' },
   );
   return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 };
 }

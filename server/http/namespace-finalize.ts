@@ -30,8 +30,8 @@ export async function handleNamespaceFinalize(ctx: ResourceContext): Promise<voi
       if (errs.length) throw errors.invalid(def.kind, def.group, info.name, errs);
       return next;
     },
-    // 'binding': a trusted write that skips the main strategy, which would keep spec.finalizers unchanged.
-    { subresource: 'binding', dryRun: dryRunOf(query) },
+    // A trusted write that skips the main strategy, which would keep spec.finalizers unchanged.
+    { subresource: 'trusted', dryRun: dryRunOf(query) },
   );
   writeRendered(res, 200, object, { as: 'object', format: 'json' });
 }

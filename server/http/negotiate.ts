@@ -26,6 +26,11 @@ export function parseMediaTypes(header: string | undefined): MediaType[] {
   return out;
 }
 
+/** The bare, lower-cased media type of a Content-Type header (`application/json; charset=utf-8` → `application/json`). */
+export function mediaTypeOf(header: string | undefined, fallback = ''): string {
+  return parseMediaTypes(header)[0]?.type ?? fallback;
+}
+
 /** How an object answer is rendered. */
 export type Rendering =
   | { as: 'object'; format: 'json' | 'yaml' }
@@ -89,7 +94,7 @@ export function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<
 
 /** Decodes a JSON, YAML or (when accepted) Kubernetes protobuf body into a value; malformed input is a 400 with the parser's reason. */
 export function decodeBody(body: Buffer, contentType: string | undefined, accepted: readonly string[]): unknown {
-  const type = parseMediaTypes(contentType)[0]?.type ?? 'application/json';
+  const type = mediaTypeOf(contentType, 'application/json');
   if (!accepted.includes(type)) throw errors.unsupportedMediaType(type, accepted);
   if (type === PROTOBUF_MEDIA_TYPE) return decodeRequestBody(body, contentType);
   const text = body.toString('utf8');

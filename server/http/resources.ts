@@ -1,7 +1,7 @@
 // REST handlers for resource paths: one straight line per verb (resolve → negotiate → read body → store → respond).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as errors from './errors.ts';
-import { decodeBody, negotiateRendering, readBody, type Rendering } from './negotiate.ts';
+import { decodeBody, mediaTypeOf, negotiateRendering, readBody, type Rendering } from './negotiate.ts';
 import { writeRendered } from './respond.ts';
 import { toTable, partialObjectMetadata } from './table.ts';
 import type { ResourceRequestInfo } from './request-info.ts';
@@ -64,7 +64,7 @@ async function readObject(ctx: ResourceContext, warnings: string[] = []): Promis
   const raw = await readBody(ctx.req);
   const body = decodeBody(raw, ctx.req.headers['content-type'], BODY_TYPES);
   const obj = expectKind(ctx.def, body, ctx.def.kind);
-  const isJson = (ctx.req.headers['content-type'] ?? 'application/json').split(';')[0]!.trim().toLowerCase() === 'application/json';
+  const isJson = mediaTypeOf(ctx.req.headers['content-type'], 'application/json') === 'application/json';
   warnings.push(...validateBody(ctx.def, obj, fieldValidationOf(ctx.query), isJson ? raw : undefined));
   return obj;
 }
@@ -240,7 +240,7 @@ async function handleList(ctx: ResourceContext): Promise<void> {
 async function handlePatch(ctx: ResourceContext, subresource: '' | 'status'): Promise<void> {
   const { def, info, query, store, res, req } = ctx;
   const r = rendering(ctx);
-  const contentType = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+  const contentType = mediaTypeOf(req.headers['content-type']);
   if (!PATCH_CONTENT_TYPES.includes(contentType)) throw errors.unsupportedMediaType(contentType, PATCH_CONTENT_TYPES);
   // Server-side apply and managedFields
   const manager = managerOf(query, req.headers['user-agent']);
@@ -301,7 +301,7 @@ async function handleScale(ctx: ResourceContext): Promise<void> {
       return;
     case 'update':
     case 'patch': {
-      const contentType = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+      const contentType = mediaTypeOf(req.headers['content-type']);
       const body = await readBody(req);
       const patch = info.verb === 'patch' ? decodePatch(def, contentType, body, fieldValidationOf(query), info.name, false) : undefined;
       const replacement = patch ? undefined : expectKind(def, decodeBody(body, req.headers['content-type'], BODY_TYPES), 'Scale', 'autoscaling/v1');

@@ -47,7 +47,7 @@ describe('namespace deletion', () => {
     await store.create(namespaces, '', { metadata: { name: 'doomed' } });
     await store.delete(namespaces, '', 'doomed');
     const ns = await store.get(namespaces, '', 'doomed');
-    await store.update(namespaces, '', 'doomed', { ...ns, spec: { finalizers: [] } }, { subresource: 'binding' });
+    await store.update(namespaces, '', 'doomed', { ...ns, spec: { finalizers: [] } }, { subresource: 'trusted' });
     expect(await gone('doomed')).toBe(true);
   });
 
@@ -55,7 +55,7 @@ describe('namespace deletion', () => {
     await store.create(namespaces, '', { metadata: { name: 'bare' }, spec: { finalizers: [] } });
     const ns = await store.get(namespaces, '', 'bare');
     // prepareForCreate always adds kubernetes; clear it through the trusted path, as /finalize would.
-    await store.update(namespaces, '', 'bare', { ...ns, spec: { finalizers: [] } }, { subresource: 'binding' });
+    await store.update(namespaces, '', 'bare', { ...ns, spec: { finalizers: [] } }, { subresource: 'trusted' });
     expect((await store.delete(namespaces, '', 'bare')).deleted).toBe(false);
     expect((await store.delete(namespaces, '', 'bare')).deleted).toBe(true);
   });

@@ -35,10 +35,10 @@ export interface DeleteOptions {
 export type DeleteResult = { deleted: true; object: KubeObject } | { deleted: false; object: KubeObject };
 
 /**
- * Which endpoint writes: '' the main resource (status kept), 'status' (only status), 'binding' (a trusted
- * server-side write of spec and status together that bypasses the strategy, used by pods/binding).
+ * Which endpoint writes: '' the main resource (status kept), 'status' (only status), 'trusted' (a trusted
+ * server-side write of spec and status together that bypasses the strategy: pods/binding and namespaces/finalize).
  */
-export type Subresource = '' | 'status' | 'binding';
+export type Subresource = '' | 'status' | 'trusted';
 
 export interface WriteOptions {
   dryRun?: boolean;
@@ -404,14 +404,14 @@ export class GenericStore {
       if (old.status === undefined) delete obj.status;
       else obj.status = old.status;
     }
-    if (subresource !== 'binding') def.strategy?.prepareForUpdate?.(obj, old);
+    if (subresource !== 'trusted') def.strategy?.prepareForUpdate?.(obj, old);
     if (def.hasGeneration) {
       meta.generation = oldMeta.generation ?? 1;
       if (!sameJson(specOf(obj), specOf(old)) || (!oldMeta.deletionTimestamp && meta.deletionTimestamp)) meta.generation += 1;
     } else {
       delete meta.generation;
     }
-    if (subresource === 'binding') return;
+    if (subresource === 'trusted') return;
     const errs = def.strategy?.validateUpdate ? def.strategy.validateUpdate(obj, old) : (def.strategy?.validate?.(obj) ?? []);
     this.#validate(def, obj, errs);
     def.strategy?.canonicalize?.(obj);
