@@ -1,39 +1,8 @@
 // The object shapes and resource descriptors the controller runtime works with (raw JSON, as the API serves it).
 
-/** metav1.OwnerReference as it travels over the wire. */
-export interface OwnerReference {
-  apiVersion: string;
-  kind: string;
-  name: string;
-  uid: string;
-  controller?: boolean;
-  blockOwnerDeletion?: boolean;
-}
-
-/** The part of metav1.ObjectMeta the runtime reads; timestamps stay RFC 3339 strings. */
-export interface ObjectMeta {
-  name?: string;
-  generateName?: string;
-  namespace?: string;
-  uid?: string;
-  resourceVersion?: string;
-  generation?: number;
-  creationTimestamp?: string;
-  deletionTimestamp?: string;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-  ownerReferences?: OwnerReference[];
-  finalizers?: string[];
-  [field: string]: unknown;
-}
-
-/** Any Kubernetes object, decoded from JSON. */
-export interface KubeObject {
-  apiVersion?: string;
-  kind?: string;
-  metadata: ObjectMeta;
-  [field: string]: unknown;
-}
+/** The wire shapes of objects are declared once, beside the resource catalogue; the runtime only reads them. */
+export type { KubeObject, ObjectMeta, OwnerReference } from '../../server/registry/types.ts';
+import type { KubeObject, OwnerReference } from '../../server/registry/types.ts';
 
 /** metav1.Status, the body of every error answer and of watch ERROR events. */
 export interface Status {
