@@ -11,6 +11,7 @@ import { Authenticator } from './authenticate.ts';
 import { attributesOf, forbiddenError, UnionAuthorizer } from './authorizer.ts';
 import { impersonate } from './impersonation.ts';
 import { RbacIndex } from './rbac/index.ts';
+import { WatchCache } from '../registry/watch-cache.ts';
 import { startAggregation } from './rbac/reconcile.ts';
 import { NodeAuthorizer } from './node-authorizer.ts';
 import { ensureServiceAccountKeys } from './serviceaccount/keys.ts';
@@ -54,6 +55,8 @@ export class Security {
   #tokens!: ServiceAccountTokens;
   #lookup!: ObjectLookup;
   #aggregation: { stop(): void; settled(): Promise<void> } | undefined;
+  /** What admission reads on every write, kept current by watches instead of read from storage each time. */
+  #caches: WatchCache[] = [];
 
   constructor(opts: SecurityOptions) {
     this.#opts = opts;
@@ -102,14 +105,24 @@ export class Security {
       await this.nodes.start(store, catalogue);
       this.#aggregation = startAggregation(this.rbac, store, catalogue, log.child('clusterrole-aggregation'));
     });
+    const cacheOf = (plural: string): WatchCache => {
+      const def = catalogue.find('', 'v1', plural);
+      if (!def) throw new Error(`catalogue has no ${plural}`);
+      return new WatchCache(store, def);
+    };
+    const namespaces = cacheOf('namespaces');
+    const limitRanges = cacheOf('limitranges');
+    const quotas = cacheOf('resourcequotas');
+    this.#caches = [namespaces, limitRanges, quotas];
+    await outsideRequest(() => Promise.all(this.#caches.map((c) => c.start())));
     store.admission = admissionChain([
-      limitRanger(store, catalogue),
+      limitRanger(limitRanges),
       serviceAccountAdmission(store, catalogue, { require: this.#opts.requireServiceAccounts ?? false }),
       defaultTolerationSeconds(),
       priorityAdmission(store, catalogue),
-      namespaceLifecycle(store, catalogue),
+      namespaceLifecycle(store, namespaces),
       rbacEscalation(this.rbac, this.authorizer),
-      resourceQuotaAdmission(store, catalogue), // last, as upstream: it charges what the others admitted
+      resourceQuotaAdmission(store, quotas), // last, as upstream: it charges what the others admitted
     ]);
   }
 
@@ -122,6 +135,7 @@ export class Security {
     this.#aggregation?.stop();
     this.rbac.stop();
     this.nodes.stop();
+    for (const c of this.#caches) c.stop();
   }
 
   /** Authenticates (401), applies impersonation (403) and authorizes (403) one request. */

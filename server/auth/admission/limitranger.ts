@@ -1,6 +1,5 @@
 // LimitRanger admission: container resource defaults from the namespace's LimitRanges, then their min/max/ratio checks on pods and claims.
-import type { GenericStore } from '../../registry/store.ts';
-import type { Catalogue } from '../../registry/catalogue.ts';
+import type { WatchCache } from '../../registry/watch-cache.ts';
 import type { KubeObject } from '../../registry/types.ts';
 import { get, obj, records, str } from '../../registry/object.ts';
 import { parseQuantity } from '../../registry/quantity.ts';
@@ -144,16 +143,15 @@ function handles(a: AdmissionAttributes): 'pods' | 'persistentvolumeclaims' | un
  * (recording them in the `kubernetes.io/limit-ranger` annotation), then rejects pods and claims breaking any
  * LimitRange's min, max or maxLimitRequestRatio with 403 Forbidden and upstream's texts.
  */
-export function limitRanger(store: GenericStore, catalogue: Catalogue): AdmissionPlugin {
-  const limitranges = catalogue.find('', 'v1', 'limitranges');
-  const rangesOf = async (namespace: string): Promise<readonly KubeObject[]> => (limitranges ? (await store.list(limitranges, namespace, {})).items : []);
+export function limitRanger(limitRanges: WatchCache): AdmissionPlugin {
+  const rangesOf = (namespace: string): readonly KubeObject[] => limitRanges.list(namespace);
   const deleting = (a: AdmissionAttributes): boolean => !!a.oldObject?.metadata?.deletionTimestamp;
   return {
     name: 'LimitRanger',
     async mutate(a) {
       if (handles(a) !== 'pods') return;
       // As upstream, each LimitRange that sets something rewrites the annotation: the last one's text stays.
-      for (const lr of await rangesOf(a.namespace)) {
+      for (const lr of rangesOf(a.namespace)) {
         const notes = applyContainerDefaults(lr, a.object);
         if (notes.length) a.object.metadata.annotations = { ...a.object.metadata.annotations, [LIMIT_RANGER_ANNOTATION]: `LimitRanger plugin set: ${notes.join('; ')}` };
       }
@@ -161,7 +159,7 @@ export function limitRanger(store: GenericStore, catalogue: Catalogue): Admissio
     async validate(a) {
       const kind = handles(a);
       if (!kind || deleting(a)) return;
-      for (const lr of await rangesOf(a.namespace)) {
+      for (const lr of rangesOf(a.namespace)) {
         const problems = kind === 'pods' ? podViolations(lr, a.object) : claimViolations(lr, a.object);
         if (problems.length) throw admissionForbidden(a, aggregateMessage(problems));
       }

@@ -4,6 +4,7 @@ import type { GenericStore } from '../../registry/store.ts';
 import type { Catalogue } from '../../registry/catalogue.ts';
 import type { KubeObject, ResourceDef } from '../../registry/types.ts';
 import { generateName } from '../../registry/store.ts';
+import type { WatchCache } from '../../registry/watch-cache.ts';
 import { forbiddenFor } from '../authorizer.ts';
 import type { AdmissionAttributes, AdmissionPlugin } from './types.ts';
 
@@ -25,14 +26,16 @@ async function tryGet(store: GenericStore, def: ResourceDef | undefined, namespa
 /** Resources that may be created in a terminating namespace (upstream's access-review exemptions). */
 const TERMINATING_EXEMPT = new Set(['subjectaccessreviews', 'localsubjectaccessreviews', 'selfsubjectaccessreviews', 'selfsubjectrulesreviews', 'tokenreviews', 'events']);
 
-/** NamespaceLifecycle: nothing new in a missing namespace (404) or in one being deleted (403). */
-export function namespaceLifecycle(store: GenericStore, catalogue: Catalogue): AdmissionPlugin {
-  const namespaces = catalogue.find('', 'v1', 'namespaces');
+/**
+ * NamespaceLifecycle: nothing new in a missing namespace (404) or in one being deleted (403). Namespaces are read
+ * from the watch cache; a miss (a namespace created a moment ago) is confirmed with a live read, as upstream.
+ */
+export function namespaceLifecycle(store: GenericStore, namespaces: WatchCache): AdmissionPlugin {
   return {
     name: 'NamespaceLifecycle',
     async validate(a) {
       if (a.operation !== 'CREATE' || !a.def.namespaced || !a.namespace) return;
-      const ns = await tryGet(store, namespaces, '', a.namespace);
+      const ns = namespaces.get('', a.namespace) ?? await tryGet(store, namespaces.def, '', a.namespace);
       if (!ns) throw new errors.ApiError(404, 'NotFound', `namespaces "${a.namespace}" not found`, { name: a.namespace, kind: 'namespaces' });
       const terminating = !!ns.metadata.deletionTimestamp || (ns.status as { phase?: string } | undefined)?.phase === 'Terminating';
       if (terminating && !TERMINATING_EXEMPT.has(a.def.plural)) {

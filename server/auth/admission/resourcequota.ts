@@ -1,7 +1,7 @@
 // ResourceQuota admission: creations are checked against the namespace's quotas and charged to their status.used.
 import * as errors from '../../http/errors.ts';
 import type { GenericStore } from '../../registry/store.ts';
-import type { Catalogue } from '../../registry/catalogue.ts';
+import type { WatchCache } from '../../registry/watch-cache.ts';
 import type { KubeObject } from '../../registry/types.ts';
 import { get, obj } from '../../registry/object.ts';
 import { outsideRequest } from '../context.ts';
@@ -66,8 +66,8 @@ const MAX_ATTEMPTS = 5;
  * re-reads and re-evaluates), so that the next creation sees it before the quota controller recounts. Checks
  * in one namespace run one at a time. A dry run is checked but not charged.
  */
-export function resourceQuotaAdmission(store: GenericStore, catalogue: Catalogue): AdmissionPlugin {
-  const quotasDef = catalogue.find('', 'v1', 'resourcequotas');
+export function resourceQuotaAdmission(store: GenericStore, quotaCache: WatchCache): AdmissionPlugin {
+  const quotasDef = quotaCache.def;
   const tails = new Map<string, Promise<unknown>>();
   const serial = async (namespace: string, fn: () => Promise<void>): Promise<void> => {
     const prev = tails.get(namespace) ?? Promise.resolve();
@@ -83,7 +83,7 @@ export function resourceQuotaAdmission(store: GenericStore, catalogue: Catalogue
 
   const check = async (a: AdmissionAttributes): Promise<void> => {
     for (let attempt = 1; ; attempt++) {
-      const quotas = (await store.list(quotasDef!, a.namespace, {})).items;
+      const quotas = (await store.list(quotasDef, a.namespace, {})).items;
       if (!quotas.length) return;
       const decision = evaluateQuotas(a.def.group, a.def.plural, a.object, quotas);
       if (!decision.ok) throw admissionForbidden(a, decision.message);
@@ -92,7 +92,7 @@ export function resourceQuotaAdmission(store: GenericStore, catalogue: Catalogue
         for (const { quota, used } of decision.charged) {
           const next = structuredClone(quota);
           next.status = { ...(obj(next.status) ?? {}), used };
-          await outsideRequest(() => store.update(quotasDef!, a.namespace, quota.metadata.name!, next, { subresource: 'status' }));
+          await outsideRequest(() => store.update(quotasDef, a.namespace, quota.metadata.name!, next, { subresource: 'status' }));
         }
         return;
       } catch (e: unknown) {
@@ -105,9 +105,10 @@ export function resourceQuotaAdmission(store: GenericStore, catalogue: Catalogue
   return {
     name: 'ResourceQuota',
     async validate(a) {
-      if (a.operation !== 'CREATE' || a.subresource || !a.def.namespaced || !a.namespace || !quotasDef) return;
-      // Most namespaces have no quota: they neither wait for the namespace's turn nor pay a second read.
-      const quotas = (await store.list(quotasDef, a.namespace, {})).items;
+      if (a.operation !== 'CREATE' || a.subresource || !a.def.namespaced || !a.namespace) return;
+      // Most namespaces have no quota: they neither wait for the namespace's turn nor read storage. A namespace
+      // with one re-reads its quotas from storage below, so charging is never decided on a stale copy.
+      const quotas = quotaCache.list(a.namespace);
       if (!quotas.some((q) => Object.keys(resourceList(get(q, 'status.hard'))).some((n) => evaluatorMatches(a.def.group, a.def.plural, n)))) return;
       await serial(a.namespace, () => check(a));
     },

@@ -1,0 +1,88 @@
+// An in-memory copy of one resource, kept current by a store watch: what the API server's own readers consult instead of storage on every request.
+import type { GenericStore } from './store.ts';
+import type { KubeObject, ResourceDef } from './types.ts';
+
+/** Objects of one namespace (cluster-scoped resources use ''), by name. */
+type Snapshot = Map<string, Map<string, KubeObject>>;
+
+const RESTART_DELAY_MS = 200;
+
+/**
+ * upstream's informer-backed listers, inside the API server: `start` resolves once the stored state is loaded;
+ * afterwards every committed change is applied as its watch event arrives. A watch that ends from below
+ * (compaction, a 410 inside the stream, an etcd hiccup) is replaced by a fresh list-and-watch, whose result is
+ * swapped in whole, so deletions that happened in the gap are not kept. Readers get the objects themselves:
+ * they must not mutate them.
+ *
+ * The copy trails storage by one event delivery, so callers that must not act on a miss (an object created a
+ * moment ago) confirm it with a live read, as upstream's admission plugins do.
+ */
+export class WatchCache {
+  readonly #store: GenericStore;
+  readonly #def: ResourceDef;
+  #snapshot: Snapshot = new Map();
+  #cancel: (() => void) | undefined;
+  #stopped = false;
+  #restartTimer: NodeJS.Timeout | undefined;
+
+  constructor(store: GenericStore, def: ResourceDef) {
+    this.#store = store;
+    this.#def = def;
+  }
+
+  get def(): ResourceDef {
+    return this.#def;
+  }
+
+  async start(): Promise<void> {
+    if (this.#stopped) return;
+    const snapshot: Snapshot = new Map();
+    let ended = false;
+    const restart = (): void => {
+      if (ended) return;
+      ended = true;
+      this.#cancel?.();
+      if (this.#stopped) return;
+      this.#restartTimer = setTimeout(() => void this.start().catch(restart), RESTART_DELAY_MS);
+      this.#restartTimer.unref();
+    };
+    const handle = await this.#store.watch(this.#def, '', {
+      onEvent: (e) => {
+        if (e.type === 'ADDED' || e.type === 'MODIFIED') place(snapshot, e.object);
+        else if (e.type === 'DELETED') snapshot.get(e.object.metadata.namespace ?? '')?.delete(e.object.metadata.name ?? '');
+        else if (e.type === 'ERROR') restart();
+      },
+      onEnd: restart,
+    });
+    this.#cancel = () => handle.cancel();
+    if (this.#stopped) {
+      handle.cancel();
+      return;
+    }
+    this.#snapshot = snapshot;
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    clearTimeout(this.#restartTimer);
+    this.#cancel?.();
+  }
+
+  get(namespace: string, name: string): KubeObject | undefined {
+    return this.#snapshot.get(namespace)?.get(name);
+  }
+
+  /** The objects of one namespace ('' for cluster-scoped resources), by name as a storage list returns them. */
+  list(namespace: string): KubeObject[] {
+    const inNamespace = this.#snapshot.get(namespace);
+    if (!inNamespace?.size) return [];
+    return [...inNamespace.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, o]) => o);
+  }
+}
+
+function place(snapshot: Snapshot, obj: KubeObject): void {
+  const ns = obj.metadata.namespace ?? '';
+  let inNamespace = snapshot.get(ns);
+  if (!inNamespace) snapshot.set(ns, (inNamespace = new Map()));
+  inNamespace.set(obj.metadata.name ?? '', obj);
+}
