@@ -1,5 +1,6 @@
 // Upstream's Node authorizer: a kubelet (system:node:<name>) gets NodeRules, narrowed to its own node's objects.
 import type { GenericStore } from '../registry/store.ts';
+import { WatchCache } from '../registry/watch-cache.ts';
 import type { Catalogue } from '../registry/catalogue.ts';
 import type { KubeObject } from '../registry/types.ts';
 import type { Attributes, Authorizer, AuthorizerResult } from './types.ts';
@@ -74,34 +75,29 @@ const YES: AuthorizerResult = { decision: 'allow', reason: '' };
  */
 export class NodeAuthorizer implements Authorizer {
   /** `ns/name` → what the pod (bound to a node) references. */
-  readonly #pods = new Map<string, PodRefs>();
-  #cancel: (() => void) | undefined;
+  readonly #refs = new Map<string, PodRefs>();
+  #pods: WatchCache | undefined;
 
   async start(store: GenericStore, catalogue: Catalogue): Promise<void> {
-    const pods = catalogue.find('', 'v1', 'pods');
-    if (!pods) throw new Error('catalogue has no pods');
-    const handle = await store.watch(pods, '', {
-      onEvent: (e) => {
-        if (e.type === 'BOOKMARK' || e.type === 'ERROR') return;
-        const key = `${e.object.metadata.namespace}/${e.object.metadata.name}`;
-        if (e.type === 'DELETED') this.#pods.delete(key);
-        else {
-          const refs = refsOf(e.object);
-          if (refs.node) this.#pods.set(key, refs);
-          else this.#pods.delete(key);
-        }
-      },
-      onEnd: () => {},
+    const def = catalogue.find('', 'v1', 'pods');
+    if (!def) throw new Error('catalogue has no pods');
+    const pods = new WatchCache(store, def);
+    pods.onChange((type, pod) => {
+      const key = `${pod.metadata.namespace}/${pod.metadata.name}`;
+      const refs = type === 'set' ? refsOf(pod) : undefined;
+      if (refs?.node) this.#refs.set(key, refs);
+      else this.#refs.delete(key);
     });
-    this.#cancel = () => handle.cancel();
+    this.#pods = pods;
+    await pods.start();
   }
 
   stop(): void {
-    this.#cancel?.();
+    this.#pods?.stop();
   }
 
   #related(node: string, namespace: string, pick: (r: PodRefs) => readonly string[], name: string): boolean {
-    for (const [key, refs] of this.#pods) {
+    for (const [key, refs] of this.#refs) {
       if (refs.node !== node || !key.startsWith(`${namespace}/`)) continue;
       if (pick(refs).includes(name)) return true;
     }
@@ -135,7 +131,7 @@ export class NodeAuthorizer implements Authorizer {
           break;
         case 'pods':
           if ((a.subresource === 'status' || (a.verb === 'delete' && !a.subresource)) && a.name) {
-            const p = this.#pods.get(`${a.namespace}/${a.name}`);
+            const p = this.#refs.get(`${a.namespace}/${a.name}`);
             if (!p || p.node !== node) return NO(`node '${node}' can only modify pods bound to it`);
           }
           break;

@@ -59,4 +59,31 @@ describe('WatchCache', () => {
     expect(ends).toHaveLength(2);
     expect(names('a')).toEqual(['new']);
   });
+
+  it('tells listeners about the initial objects, each change, and what a re-list found different', async () => {
+    const ends: Array<() => void> = [];
+    const watchOf = store.watch.bind(store);
+    store.watch = (def: ResourceDef, ns: string, q: WatchQuery) => {
+      ends.push(q.onEnd);
+      return watchOf(def, ns, q);
+    };
+    await store.create(configmaps, 'a', { metadata: { name: 'kept' } });
+    await store.create(configmaps, 'a', { metadata: { name: 'dropped' } });
+    cache = new WatchCache(store, configmaps);
+    const seen: string[] = [];
+    cache.onChange((type, o) => seen.push(`${type} ${o.metadata.name}`));
+    await cache.start();
+    expect(seen.sort()).toEqual(['set dropped', 'set kept']);
+
+    seen.length = 0;
+    await store.create(configmaps, 'a', { metadata: { name: 'live' } });
+    await settle();
+    expect(seen).toEqual(['set live']);
+
+    seen.length = 0;
+    ends[0]!();
+    await store.delete(configmaps, 'a', 'dropped');
+    await new Promise((r) => setTimeout(r, 400));
+    expect(seen).toEqual(['delete dropped']);
+  });
 });

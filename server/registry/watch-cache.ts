@@ -5,6 +5,9 @@ import type { KubeObject, ResourceDef } from './types.ts';
 /** Objects of one namespace (cluster-scoped resources use ''), by name. */
 type Snapshot = Map<string, Map<string, KubeObject>>;
 
+/** A change to the copy: an object added or replaced ('set'), or removed ('delete', with its last known state). */
+export type ChangeListener = (type: 'set' | 'delete', obj: KubeObject) => void;
+
 const RESTART_DELAY_MS = 200;
 
 /**
@@ -24,6 +27,7 @@ export class WatchCache {
   #cancel: (() => void) | undefined;
   #stopped = false;
   #restartTimer: NodeJS.Timeout | undefined;
+  readonly #listeners: ChangeListener[] = [];
 
   constructor(store: GenericStore, def: ResourceDef) {
     this.#store = store;
@@ -34,9 +38,19 @@ export class WatchCache {
     return this.#def;
   }
 
+  /**
+   * Calls `listener` for every change the copy goes through, in order: each object present once the copy is
+   * loaded ('set'), then each committed change; after a re-list, what differs from the previous copy. Register
+   * before `start` to be told about the initial objects.
+   */
+  onChange(listener: ChangeListener): void {
+    this.#listeners.push(listener);
+  }
+
   async start(): Promise<void> {
     if (this.#stopped) return;
     const snapshot: Snapshot = new Map();
+    let live = false;
     let ended = false;
     const restart = (): void => {
       if (ended) return;
@@ -48,9 +62,13 @@ export class WatchCache {
     };
     const handle = await this.#store.watch(this.#def, '', {
       onEvent: (e) => {
-        if (e.type === 'ADDED' || e.type === 'MODIFIED') place(snapshot, e.object);
-        else if (e.type === 'DELETED') snapshot.get(e.object.metadata.namespace ?? '')?.delete(e.object.metadata.name ?? '');
-        else if (e.type === 'ERROR') restart();
+        if (e.type === 'ADDED' || e.type === 'MODIFIED') {
+          place(snapshot, e.object);
+          if (live) this.#emit('set', e.object);
+        } else if (e.type === 'DELETED') {
+          const removed = snapshot.get(e.object.metadata.namespace ?? '')?.delete(e.object.metadata.name ?? '');
+          if (live && removed) this.#emit('delete', e.object);
+        } else if (e.type === 'ERROR') restart();
       },
       onEnd: restart,
     });
@@ -59,7 +77,25 @@ export class WatchCache {
       handle.cancel();
       return;
     }
+    const previous = this.#snapshot;
     this.#snapshot = snapshot;
+    live = true;
+    if (this.#listeners.length) this.#emitDifference(previous, snapshot);
+  }
+
+  #emit(type: 'set' | 'delete', obj: KubeObject): void {
+    for (const l of this.#listeners) l(type, obj);
+  }
+
+  #emitDifference(before: Snapshot, after: Snapshot): void {
+    for (const [ns, objects] of before) {
+      for (const [name, obj] of objects) if (!after.get(ns)?.has(name)) this.#emit('delete', obj);
+    }
+    for (const [ns, objects] of after) {
+      for (const [name, obj] of objects) {
+        if (before.get(ns)?.get(name)?.metadata.resourceVersion !== obj.metadata.resourceVersion) this.#emit('set', obj);
+      }
+    }
   }
 
   stop(): void {

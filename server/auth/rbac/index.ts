@@ -1,5 +1,6 @@
 // The RBAC authorizer: an in-memory index of Roles, ClusterRoles and their bindings, fed by watches on our own store.
-import type { GenericStore, ObjectEvent } from '../../registry/store.ts';
+import type { GenericStore } from '../../registry/store.ts';
+import { WatchCache } from '../../registry/watch-cache.ts';
 import type { Catalogue } from '../../registry/catalogue.ts';
 import type { KubeObject } from '../../registry/types.ts';
 import type { Attributes, Authorizer, AuthorizerResult, PolicyRule, UserInfo } from '../types.ts';
@@ -101,44 +102,38 @@ export interface ResolvedRules {
  * once the current state is loaded; afterwards every committed change is applied as its watch event arrives.
  */
 export class RbacIndex implements Authorizer {
-  readonly #roles = new Map<string, KubeObject>();
-  readonly #clusterRoles = new Map<string, KubeObject>();
+  #roles: WatchCache | undefined;
+  #clusterRoles: WatchCache | undefined;
   readonly #roleBindings = new BindingIndex();
   readonly #clusterRoleBindings = new BindingIndex();
-  readonly #cancels: (() => void)[] = [];
+  #caches: WatchCache[] = [];
   readonly #clusterRoleListeners: (() => void)[] = [];
 
   async start(store: GenericStore, catalogue: Catalogue): Promise<void> {
-    const def = (plural: string) => {
+    const cacheOf = (plural: string): WatchCache => {
       const d = catalogue.find(RBAC_GROUP, 'v1', plural);
       if (!d) throw new Error(`catalogue has no ${plural}`);
-      return d;
-    };
-    const watchInto = async (plural: string, apply: (type: 'set' | 'delete', obj: KubeObject) => void): Promise<void> => {
-      const handle = await store.watch(def(plural), '', {
-        onEvent: (e: ObjectEvent) => {
-          if (e.type === 'ADDED' || e.type === 'MODIFIED') apply('set', e.object);
-          else if (e.type === 'DELETED') apply('delete', e.object);
-        },
-        onEnd: () => {
-          // Storage closed: the server is shutting down; the last known policy stays in force.
-        },
-      });
-      this.#cancels.push(() => handle.cancel());
+      return new WatchCache(store, d);
     };
     const id = (o: KubeObject): string => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
-    await watchInto('roles', (t, o) => (t === 'set' ? this.#roles.set(id(o), o) : this.#roles.delete(id(o))));
-    await watchInto('clusterroles', (t, o) => {
-      if (t === 'set') this.#clusterRoles.set(o.metadata.name!, o);
-      else this.#clusterRoles.delete(o.metadata.name!);
+    const roles = cacheOf('roles');
+    const clusterRoles = cacheOf('clusterroles');
+    clusterRoles.onChange(() => {
       for (const l of this.#clusterRoleListeners) l();
     });
-    await watchInto('rolebindings', (t, o) => this.#roleBindings.set(id(o), t === 'set' ? bindingOf(o) : undefined));
-    await watchInto('clusterrolebindings', (t, o) => this.#clusterRoleBindings.set(id(o), t === 'set' ? bindingOf(o) : undefined));
+    const roleBindings = cacheOf('rolebindings');
+    roleBindings.onChange((t, o) => this.#roleBindings.set(id(o), t === 'set' ? bindingOf(o) : undefined));
+    const clusterRoleBindings = cacheOf('clusterrolebindings');
+    clusterRoleBindings.onChange((t, o) => this.#clusterRoleBindings.set(id(o), t === 'set' ? bindingOf(o) : undefined));
+    this.#roles = roles;
+    this.#clusterRoles = clusterRoles;
+    this.#caches = [roles, clusterRoles, roleBindings, clusterRoleBindings];
+    // A watch that ends (storage hiccup, compaction) is re-listed by its cache; meanwhile the last policy stays.
+    await Promise.all(this.#caches.map((c) => c.start()));
   }
 
   stop(): void {
-    for (const c of this.#cancels.splice(0)) c();
+    for (const c of this.#caches.splice(0)) c.stop();
   }
 
   /** Called after every ClusterRole change (the aggregation loop listens). */
@@ -147,25 +142,25 @@ export class RbacIndex implements Authorizer {
   }
 
   clusterRoles(): KubeObject[] {
-    return [...this.#clusterRoles.values()];
+    return this.#clusterRoles?.list('') ?? [];
   }
 
   clusterRole(name: string): KubeObject | undefined {
-    return this.#clusterRoles.get(name);
+    return this.#clusterRoles?.get('', name);
   }
 
   role(namespace: string, name: string): KubeObject | undefined {
-    return this.#roles.get(`${namespace}/${name}`);
+    return this.#roles?.get(namespace, name);
   }
 
   #roleRules(b: Binding, errors: string[]): PolicyRule[] {
     if (b.roleKind === 'ClusterRole') {
-      const r = this.#clusterRoles.get(b.roleName);
+      const r = this.clusterRole(b.roleName);
       if (!r) errors.push(`clusterrole.rbac.authorization.k8s.io "${b.roleName}" not found`);
       return rulesOf(r);
     }
     if (b.roleKind === 'Role') {
-      const r = this.#roles.get(`${b.namespace}/${b.roleName}`);
+      const r = this.role(b.namespace, b.roleName);
       if (!r) errors.push(`role.rbac.authorization.k8s.io "${b.roleName}" not found`);
       return rulesOf(r);
     }
