@@ -123,6 +123,14 @@ describe.each([27, 33])('kubectl 1.%i', (minor) => {
     expect(kubectlOk(['delete', 'namespace', name, '--wait=false'], { minor }).trim()).toBe(`namespace "${name}" deleted`);
   });
 
+  it('refuses to delete the system namespaces, even as a dry run', () => {
+    for (const name of ['default', 'kube-system', 'kube-public']) {
+      const r = kubectl(['delete', 'namespace', name, '--dry-run=server'], { minor });
+      expect(r.code).toBe(1);
+      expect(r.stderr.trim()).toBe(`Error from server (Forbidden): namespaces "${name}" is forbidden: this namespace may not be deleted`);
+    }
+  });
+
   it('rejects an invalid name with upstream 422 text', () => {
     const r = kubectl(['create', 'configmap', 'Bad_Name', '-n', ns], { minor });
     expect(r.code).toBe(1);

@@ -57,7 +57,8 @@ export interface WriteOptions {
  */
 export interface AdmissionHook {
   mutate(op: 'CREATE' | 'UPDATE', def: ResourceDef, namespace: string, obj: KubeObject, old: KubeObject | undefined, subresource: string, dryRun: boolean): Promise<void>;
-  validate(op: 'CREATE' | 'UPDATE', def: ResourceDef, namespace: string, obj: KubeObject, old: KubeObject | undefined, subresource: string, dryRun: boolean): Promise<void>;
+  /** Also asked, once, before a DELETE (obj and old are then the stored object). */
+  validate(op: 'CREATE' | 'UPDATE' | 'DELETE', def: ResourceDef, namespace: string, obj: KubeObject, old: KubeObject | undefined, subresource: string, dryRun: boolean): Promise<void>;
 }
 
 export type ObjectEvent =
@@ -428,6 +429,7 @@ export class GenericStore {
       const { kv } = await this.#backend.get(key);
       if (!kv) throw errors.notFound(def, name);
       const current = decodeCopy(def, kv);
+      if (attempt === 0 && this.admission) await this.admission.validate('DELETE', def, namespace, current, current, '', dryRun);
       const meta = current.metadata;
       const pre = options.preconditions;
       if (pre?.uid && pre.uid !== meta.uid) {

@@ -26,15 +26,24 @@ async function tryGet(store: GenericStore, def: ResourceDef | undefined, namespa
 /** Resources that may be created in a terminating namespace (upstream's access-review exemptions). */
 const TERMINATING_EXEMPT = new Set(['subjectaccessreviews', 'localsubjectaccessreviews', 'selfsubjectaccessreviews', 'selfsubjectrulesreviews', 'tokenreviews', 'events']);
 
+/** Namespaces the API server itself keeps; deleting them is refused (upstream's immortal namespaces). */
+const IMMORTAL_NAMESPACES = new Set(['default', 'kube-system', 'kube-public']);
+
 /**
- * NamespaceLifecycle: nothing new in a missing namespace (404) or in one being deleted (403). Namespaces are read
- * from the watch cache; a miss (a namespace created a moment ago) is confirmed with a live read, as upstream.
+ * NamespaceLifecycle: the system namespaces cannot be deleted (403); nothing new in a missing namespace (404) or
+ * in one being deleted (403). Namespaces are read from the watch cache; a miss (a namespace created a moment
+ * ago) is confirmed with a live read, as upstream.
  */
 export function namespaceLifecycle(store: GenericStore, namespaces: WatchCache): AdmissionPlugin {
   return {
     name: 'NamespaceLifecycle',
+    operations: ['CREATE', 'DELETE'],
     async validate(a) {
-      if (a.operation !== 'CREATE' || !a.def.namespaced || !a.namespace) return;
+      if (a.operation === 'DELETE') {
+        if (a.def === namespaces.def && IMMORTAL_NAMESPACES.has(a.name)) throw admissionForbidden(a, 'this namespace may not be deleted');
+        return;
+      }
+      if (!a.def.namespaced || !a.namespace) return;
       const ns = namespaces.get('', a.namespace) ?? await tryGet(store, namespaces.def, '', a.namespace);
       if (!ns) throw new errors.ApiError(404, 'NotFound', `namespaces "${a.namespace}" not found`, { name: a.namespace, kind: 'namespaces' });
       const terminating = !!ns.metadata.deletionTimestamp || (ns.status as { phase?: string } | undefined)?.phase === 'Terminating';

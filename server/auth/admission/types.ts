@@ -1,8 +1,8 @@
-// The admission plugin contract: mutate then validate, on creates and updates made through the API.
+// The admission plugin contract: mutate then validate, on creates, updates and deletes made through the API.
 import type { KubeObject, ResourceDef } from '../../registry/types.ts';
 import type { UserInfo } from '../types.ts';
 
-export type Operation = 'CREATE' | 'UPDATE';
+export type Operation = 'CREATE' | 'UPDATE' | 'DELETE';
 
 export interface AdmissionAttributes {
   operation: Operation;
@@ -11,6 +11,7 @@ export interface AdmissionAttributes {
   name: string;
   /** '' for the main resource, or status, scale, binding … */
   subresource: string;
+  /** The object written; on DELETE the stored object (the same as oldObject). */
   object: KubeObject;
   oldObject?: Readonly<KubeObject>;
   user: UserInfo;
@@ -19,8 +20,10 @@ export interface AdmissionAttributes {
 
 export interface AdmissionPlugin {
   name: string;
+  /** The operations the plugin is asked about (upstream's Handles); CREATE and UPDATE when absent. */
+  operations?: readonly Operation[];
   /** May change attrs.object; throws an ApiError to reject. */
   mutate?(attrs: AdmissionAttributes): Promise<void> | void;
-  /** Must not change anything; throws an ApiError to reject. */
+  /** Must not change anything; throws an ApiError to reject. The only phase a DELETE goes through. */
   validate?(attrs: AdmissionAttributes): Promise<void> | void;
 }
