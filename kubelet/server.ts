@@ -1,4 +1,4 @@
-// The kubelet's own HTTPS server (as upstream's :10250): container logs and the streaming endpoints, for the API server only.
+// The kubelet's own HTTPS server (as upstream's :10250): container logs, streaming endpoints and usage stats, for the API server only.
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -10,6 +10,7 @@ import type { KubeletContext } from './context.ts';
 import { streamLog } from './logs.ts';
 import type { Pod } from './types.ts';
 import { handleStreamUpgrade } from './streams.ts';
+import { resourceMetricsText, StatsProvider } from './stats.ts';
 import type { Logger } from '../server/log.ts';
 
 export interface KubeletServerOptions {
@@ -34,7 +35,8 @@ function fail(res: ServerResponse, code: number, message: string): void {
 }
 
 /**
- * Serves /healthz, /containerLogs/{ns}/{pod}/{container} and (upgrades) /exec, /attach, /portForward.
+ * Serves /healthz, /containerLogs/{ns}/{pod}/{container}, /stats/summary, /metrics/resource and (upgrades)
+ * /exec, /attach, /portForward.
  * Every request but /healthz must present a client certificate signed by the cluster CA (what the API
  * server holds); others get 401.
  */
@@ -46,6 +48,8 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<{ por
   const ca = caOf(o.kubeconfig);
   const server = https.createServer({ cert: pems.cert, key: pems.private, requestCert: true, rejectUnauthorized: false, ...(ca ? { ca } : {}) });
   const authorized = (req: IncomingMessage): boolean => (req.socket as TLSSocket).authorized === true;
+  const stats = new StatsProvider({ cri: o.ctx.cri, cache: o.ctx.cache, nodeName: o.ctx.nodeName });
+  stats.start();
 
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'https://kubelet');
@@ -57,6 +61,15 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<{ por
         if (!res.headersSent) fail(res, 500, e instanceof Error ? e.message : String(e));
         else res.end();
       });
+      return;
+    }
+    if ((url.pathname === '/stats/summary' || url.pathname === '/metrics/resource') && req.method === 'GET') {
+      const summary = stats.summary();
+      const [type, body] = url.pathname === '/stats/summary'
+        ? ['application/json', JSON.stringify(summary)]
+        : ['text/plain; version=0.0.4; charset=utf-8', resourceMetricsText(summary)];
+      res.writeHead(200, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body) });
+      res.end(body);
       return;
     }
     fail(res, 404, '404 page not found');
@@ -78,6 +91,7 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<{ por
   return {
     port: (server.address() as AddressInfo).port,
     close: () => new Promise<void>((resolve) => {
+      stats.stop();
       server.closeAllConnections();
       server.close(() => resolve());
     }),

@@ -41,6 +41,8 @@ const GROUP_PRIORITY: Readonly<Record<string, number>> = {
   'flowcontrol.apiserver.k8s.io': 16100,
   'resource.k8s.io': 15300,
   'storagemigration.k8s.io': 15000,
+  // metrics-server's APIService (groupPriorityMinimum 100); tskube serves the group itself.
+  'metrics.k8s.io': 100,
   'internal.apiserver.k8s.io': 30,
 };
 

@@ -14,6 +14,8 @@ import type { ResourceDef } from '../registry/types.ts';
 import type { Logger } from '../log.ts';
 import { mountDiscovery } from './discovery-routes.ts';
 import type { Catalogue } from '../registry/catalogue.ts';
+import { handleMetrics } from '../metrics/handler.ts';
+import { METRICS_GROUP } from '../metrics/resources.ts';
 
 export interface ApiServerDeps {
   store: GenericStore;
@@ -94,7 +96,9 @@ export function createRequestListener(deps: ApiServerDeps): (req: IncomingMessag
       virtual({ req, res, info, def, user: req.user!, security, store, catalogue }).catch((e: unknown) => fail(res, path, e));
       return;
     }
-    handleResource({ req, res, info, def, query, store }).catch((e: unknown) => fail(res, path, e));
+    // metrics.k8s.io is computed per request from the kubelets (server/metrics/), never stored.
+    const handler = def.group === METRICS_GROUP ? handleMetrics : handleResource;
+    handler({ req, res, info, def, query, store }).catch((e: unknown) => fail(res, path, e));
   }
 }
 

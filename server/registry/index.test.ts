@@ -4,10 +4,12 @@ import type { ResourceDef } from './types.ts';
 
 /** The review APIs: answered per request, never stored. */
 const isCreateOnly = (d: ResourceDef): boolean => d.verbs?.length === 1 && d.verbs[0] === 'create';
+/** metrics.k8s.io: computed per request from the kubelets, never stored. */
+const isComputed = (d: ResourceDef): boolean => d.group === 'metrics.k8s.io';
 
 describe('the resource catalogue', () => {
   it('serves every stored resource of the brief exactly once', () => {
-    const ids = resources.filter((d) => !isCreateOnly(d)).map((d) => `${d.group || 'core'}/${d.version}/${d.plural}`);
+    const ids = resources.filter((d) => !isCreateOnly(d) && !isComputed(d)).map((d) => `${d.group || 'core'}/${d.version}/${d.plural}`);
     expect(new Set(ids).size).toBe(ids.length);
     expect(ids).toEqual([
       'core/v1/configmaps', 'core/v1/endpoints', 'core/v1/events', 'core/v1/limitranges', 'core/v1/namespaces', 'core/v1/nodes',
@@ -90,8 +92,14 @@ describe('the resource catalogue', () => {
     expect(resources.filter((d) => d.subresources?.binding).map((d) => d.plural)).toEqual(['pods']);
   });
 
+  it('serves metrics.k8s.io nodes (cluster) and pods (namespaced) read-only, as metrics-server', () => {
+    expect(resources.filter(isComputed).map((d) => `${d.kind}:${d.plural}:${d.singular}:${d.namespaced}:${d.verbs?.join(',')}`)).toEqual([
+      'NodeMetrics:nodes::false:get,list', 'PodMetrics:pods::true:get,list',
+    ]);
+  });
+
   it('scopes cluster resources', () => {
-    expect(resources.filter((d) => !d.namespaced && !isCreateOnly(d)).map((d) => d.plural).sort()).toEqual(['clusterrolebindings', 'clusterroles', 'namespaces', 'nodes', 'persistentvolumes', 'priorityclasses']);
+    expect(resources.filter((d) => !d.namespaced && !isCreateOnly(d) && !isComputed(d)).map((d) => d.plural).sort()).toEqual(['clusterrolebindings', 'clusterroles', 'namespaces', 'nodes', 'persistentvolumes', 'priorityclasses']);
   });
 
   it('finds resources by kind', () => {
@@ -102,7 +110,7 @@ describe('the resource catalogue', () => {
 
   it('lists groups in upstream discovery order with preferred versions', () => {
     expect(apiGroups.map((g) => `${g.name}:${g.preferredVersion}`)).toEqual([
-      ':v1', 'apps:v1', 'events.k8s.io:v1', 'authentication.k8s.io:v1', 'authorization.k8s.io:v1', 'batch:v1', 'policy:v1', 'rbac.authorization.k8s.io:v1', 'scheduling.k8s.io:v1', 'coordination.k8s.io:v1', 'discovery.k8s.io:v1',
+      ':v1', 'apps:v1', 'events.k8s.io:v1', 'authentication.k8s.io:v1', 'authorization.k8s.io:v1', 'batch:v1', 'policy:v1', 'rbac.authorization.k8s.io:v1', 'scheduling.k8s.io:v1', 'coordination.k8s.io:v1', 'discovery.k8s.io:v1', 'metrics.k8s.io:v1beta1',
     ]);
   });
 

@@ -7,6 +7,7 @@ import { eventsV1Events } from './events.ts';
 import { rbacResources } from './rbac.ts';
 import { endpointslices, leases, poddisruptionbudgets, priorityclasses } from './small-groups.ts';
 import { authReviewResources } from './auth-reviews.ts';
+import { metricsResources } from '../metrics/resources.ts';
 
 /**
  * Upstream kube-apiserver's group/version priorities (cmd/kube-apiserver aggregator table): /apis lists
@@ -36,6 +37,8 @@ export const API_VERSION_PRIORITIES: readonly { group: string; version: string; 
   { group: 'discovery.k8s.io', version: 'v1', groupPriority: 16200, versionPriority: 15 },
   { group: 'flowcontrol.apiserver.k8s.io', version: 'v1', groupPriority: 16100, versionPriority: 21 },
   { group: 'resource.k8s.io', version: 'v1beta1', groupPriority: 15900, versionPriority: 9 },
+  // Not built in upstream: metrics-server's APIService declares these.
+  { group: 'metrics.k8s.io', version: 'v1beta1', groupPriority: 100, versionPriority: 100 },
 ];
 
 /** A group's place in /apis (lower sorts first); unknown groups go last, by name. */
@@ -63,6 +66,7 @@ const unordered: readonly ResourceDef[] = [
   leases,
   endpointslices,
   ...authReviewResources,
+  ...metricsResources,
 ];
 
 /** Every served resource, grouped in discovery order (core, then groups by upstream priority), alphabetical within a group. */
