@@ -86,6 +86,12 @@ const clusterRoleSpecs: RoleSpec[] = [
       rule(READ, ['networking.k8s.io'], ['ingresses', 'ingresses/status', 'networkpolicies']),
     ],
   },
+  {
+    // Installed by metrics-server upstream; tskube serves metrics.k8s.io itself, so it ships the role too.
+    name: 'system:aggregated-metrics-reader',
+    labels: { [`${AGG}admin`]: 'true', [`${AGG}edit`]: 'true', [`${AGG}view`]: 'true' },
+    rules: [rule(['get', 'list', 'watch'], ['metrics.k8s.io'], ['pods', 'nodes'])],
+  },
   { name: 'system:heapster', rules: [rule(READ, [''], ['events', 'namespaces', 'nodes', 'pods']), rule(READ, ['apps'], ['deployments'])] },
   {
     name: 'system:node',
