@@ -1,5 +1,6 @@
 // Groups the resource catalogue into API groups and versions, in the order upstream's discovery lists them.
 import type { ResourceDef } from '../registry/types.ts';
+import { groupPriority } from '../registry/index.ts';
 
 export interface GroupVersionDefs {
   version: string;
@@ -13,38 +14,6 @@ export interface GroupDefs {
   /** Preferred version first. */
   versions: readonly GroupVersionDefs[];
 }
-
-/**
- * The aggregator's GroupPriorityMinimum for built-in groups (k8s.io/kubernetes pkg/controlplane apiVersionPriorities):
- * /apis lists groups by this, highest first, ties by name. Unknown groups get 1000, as an APIService would.
- */
-const GROUP_PRIORITY: Readonly<Record<string, number>> = {
-  '': 18000,
-  'apiregistration.k8s.io': 18000,
-  apps: 17800,
-  'events.k8s.io': 17750,
-  'authentication.k8s.io': 17700,
-  'authorization.k8s.io': 17600,
-  autoscaling: 17500,
-  batch: 17400,
-  'certificates.k8s.io': 17300,
-  'networking.k8s.io': 17200,
-  policy: 17100,
-  'rbac.authorization.k8s.io': 17000,
-  'storage.k8s.io': 16800,
-  'admissionregistration.k8s.io': 16700,
-  'apiextensions.k8s.io': 16700,
-  'scheduling.k8s.io': 16600,
-  'coordination.k8s.io': 16500,
-  'node.k8s.io': 16300,
-  'discovery.k8s.io': 16200,
-  'flowcontrol.apiserver.k8s.io': 16100,
-  'resource.k8s.io': 15300,
-  'storagemigration.k8s.io': 15000,
-  // metrics-server's APIService (groupPriorityMinimum 100); tskube serves the group itself.
-  'metrics.k8s.io': 100,
-  'internal.apiserver.k8s.io': 30,
-};
 
 const KUBE_VERSION_RE = /^v(\d+)(?:(alpha|beta)(\d+))?$/;
 
@@ -81,9 +50,8 @@ export function groupCatalogue(catalogue: readonly ResourceDef[]): GroupDefs[] {
     if (!defs) versions.set(def.version, (defs = []));
     defs.push(def);
   }
-  const priority = (g: string): number => GROUP_PRIORITY[g] ?? 1000;
   return [...byGroup.keys()]
-    .sort((a, b) => (a === '' ? -1 : b === '' ? 1 : priority(b) - priority(a) || (a < b ? -1 : a > b ? 1 : 0)))
+    .sort((a, b) => (a === '' ? -1 : b === '' ? 1 : groupPriority(b) - groupPriority(a) || (a < b ? -1 : a > b ? 1 : 0)))
     .map((name) => {
       const versions = byGroup.get(name)!;
       return {

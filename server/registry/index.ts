@@ -39,13 +39,18 @@ export const API_VERSION_PRIORITIES: readonly { group: string; version: string; 
   { group: 'resource.k8s.io', version: 'v1beta1', groupPriority: 15900, versionPriority: 9 },
   // Not built in upstream: metrics-server's APIService declares these.
   { group: 'metrics.k8s.io', version: 'v1beta1', groupPriority: 100, versionPriority: 100 },
+  { group: 'internal.apiserver.k8s.io', version: 'v1alpha1', groupPriority: 30, versionPriority: 9 },
 ];
 
-/** A group's place in /apis (lower sorts first); unknown groups go last, by name. */
+/** A group's GroupPriorityMinimum; a group not in the table gets 1000, as an APIService (a CRD's group) would. */
+export function groupPriority(group: string): number {
+  return API_VERSION_PRIORITIES.find((x) => x.group === group)?.groupPriority ?? 1000;
+}
+
+/** A group's place in /apis (lower sorts first): by priority, highest first, ties by name. */
 export function groupRank(group: string): [number, string] {
-  const p = API_VERSION_PRIORITIES.find((x) => x.group === group);
   // The core group is served at /api, before every named group.
-  return [group === '' ? Number.NEGATIVE_INFINITY : p ? -p.groupPriority : 0, group];
+  return [group === '' ? Number.NEGATIVE_INFINITY : -groupPriority(group), group];
 }
 
 function compareGroups(a: string, b: string): number {
