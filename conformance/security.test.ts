@@ -183,4 +183,17 @@ describe('admission', () => {
       { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
     ]));
   });
+
+  it('keeps a kubelet to its own Node (NodeRestriction)', () => {
+    const other = uniqueName('sec-node');
+    kubectlOk(['create', '-f', '-'], { stdin: `apiVersion: v1\nkind: Node\nmetadata:\n  name: ${other}\n` });
+    try {
+      const asKubelet = ['--as', 'system:node:sec-impostor', '--as-group', 'system:nodes'];
+      const label = kubectl(['label', 'node', other, 'stolen=yes', ...asKubelet]);
+      expect(label.code).toBe(1);
+      expect(label.stderr.trim()).toBe(`Error from server (Forbidden): nodes "${other}" is forbidden: node "sec-impostor" is not allowed to modify node "${other}"`);
+    } finally {
+      kubectl(['delete', 'node', other, '--wait=false']);
+    }
+  });
 });

@@ -126,9 +126,7 @@ export class NodeAuthorizer implements Authorizer {
         case 'serviceaccounts':
           if (a.subresource !== 'token' || a.verb !== 'create') return NO();
           return this.#related(node, a.namespace, (r) => [r.serviceAccount], a.name) ? YES : noRelation;
-        case 'nodes':
-          if (a.verb !== 'create' && a.verb !== 'get' && a.verb !== 'list' && a.verb !== 'watch' && a.name !== node) return NO(`node '${node}' cannot modify node '${a.name}'`);
-          break;
+        // Nodes: NodeRules decide; which Node a kubelet may write is NodeRestriction admission's call, as upstream.
         case 'pods':
           if ((a.subresource === 'status' || (a.verb === 'delete' && !a.subresource)) && a.name) {
             const p = this.#refs.get(`${a.namespace}/${a.name}`);

@@ -101,7 +101,12 @@ describe('component identities', () => {
     await call('POST', '/api/v1/nodes', { token: server.access.adminToken, body: node('n2') });
     const other = await call('PUT', '/api/v1/nodes/n2', { cert, body: node('n2') });
     expect(other.code).toBe(403);
-    expect(other.body.message).toContain('nodes "n2" is forbidden: User "system:node:n1" cannot update resource "nodes" in API group "" at the cluster scope');
+    expect(other.body.message).toBe('nodes "n2" is forbidden: node "n1" is not allowed to modify node "n2"');
+    const impostor = await call('POST', '/api/v1/nodes', { cert, body: node('n3') });
+    expect(impostor.code).toBe(403);
+    expect(impostor.body.message).toBe('nodes "n3" is forbidden: node "n1" is not allowed to modify node "n3"');
+    const tainted = await call('PUT', '/api/v1/nodes/n1', { cert, body: { ...node('n1'), spec: { taints: [{ key: 'k', effect: 'NoSchedule' }] } } });
+    expect(tainted.body.message).toBe('nodes "n1" is forbidden: node "n1" is not allowed to modify taints');
     const secrets = await call('GET', '/api/v1/namespaces/default/secrets/x', { cert });
     expect(secrets.code).toBe(403);
     // The same files are reused on the next start (no churn of certificates).

@@ -19,6 +19,7 @@ import { ServiceAccountTokens, type ObjectLookup } from './serviceaccount/jwt.ts
 import { admissionChain } from './admission/chain.ts';
 import { defaultTolerationSeconds, namespaceLifecycle, priorityAdmission, serviceAccountAdmission } from './admission/plugins.ts';
 import { limitRanger } from './admission/limitranger.ts';
+import { nodeRestriction } from './admission/noderestriction.ts';
 import { resourceQuotaAdmission } from './admission/resourcequota.ts';
 import { rbacEscalation } from './admission/rbac-escalation.ts';
 import { outsideRequest, requestContext } from './context.ts';
@@ -121,6 +122,7 @@ export class Security {
       defaultTolerationSeconds(),
       priorityAdmission(store, catalogue),
       namespaceLifecycle(store, namespaces),
+      nodeRestriction(),
       rbacEscalation(this.rbac, this.authorizer),
       resourceQuotaAdmission(store, quotas), // last, as upstream: it charges what the others admitted
     ]);
