@@ -1,18 +1,66 @@
-// Streaming through the API server on a real node: kubectl exec (SPDY with 1.27, WebSocket-then-fallback with 1.33),
-// exit codes, stdin, attach, port-forward and cp both ways, plus upstream's refusals for bad containers and non-upgrades.
+// Streaming through the API server on a real node: kubectl exec (SPDY with 1.27, WebSocket with 1.33, proven by its own
+// verbose log), exit codes, stdin, a terminal, attach, port-forward and cp both ways, plus upstream's refusals.
 // Pods name their node directly (spec.nodeName), so only the kubelet and the API server's proxying are under test.
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, kubectl, kubectlBackground, kubectlOk, uniqueName, realNode } from './kubectl.ts';
+import { eventually, kubeconfigPath, kubectl, kubectlBackground, kubectlBinary, kubectlOk, uniqueName, realNode, type KubectlResult } from './kubectl.ts';
 
 const ns = uniqueName('streams');
 const MINORS = [27, 33] as const;
 
 
 const node = realNode();
+
+/** kubectl 1.30+ logs these at -v=4: the negotiated WebSocket subprotocol, and any fall back to SPDY. */
+const WEBSOCKET_EXEC = 'The subprotocol is v5.channel.k8s.io';
+const FALLBACK = /fallback/i;
+/** kubectl 1.33's tunnelling dialer once the WebSocket is up (later releases word it "Negotiation complete"). */
+const WEBSOCKET_PORT_FORWARD = /negotiated protocol:? "?portforward\.k8s\.io|Negotiation complete.*portforward\.k8s\.io/;
+/** Asks kubectl for its WebSocket streaming explicitly (the default since 1.30 / 1.31, so this also holds against upstream). */
+const WEBSOCKET_ENV = { KUBECTL_REMOTE_COMMAND_WEBSOCKETS: 'true', KUBECTL_PORT_FORWARD_WEBSOCKETS: 'true' };
+
+/** kubectl 1.NN with the WebSocket switches on and -v=4, so its log tells which protocol carried the session. */
+function kubectlWs(minor: number, args: readonly string[], stdin?: string): KubectlResult {
+  const r = spawnSync(kubectlBinary(minor), ['-v=4', ...args], {
+    input: stdin, encoding: 'utf8', timeout: 30_000, env: { ...process.env, ...WEBSOCKET_ENV, KUBECONFIG: kubeconfigPath() },
+  });
+  return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+}
+
+/**
+ * Runs kubectl on a pseudo-terminal of 33 rows × 101 columns (kubectl exec -t needs a real terminal on stdin), via
+ * python3's pty module; returns what the terminal showed and kubectl's exit code. Undefined without python3.
+ */
+const PTY_RUNNER = `
+import os, sys, pty, fcntl, termios, struct
+pid, fd = pty.fork()
+if pid == 0:
+    fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack('HHHH', 33, 101, 0, 0))
+    os.execvp(sys.argv[1], sys.argv[1:])
+out = b''
+while True:
+    try:
+        chunk = os.read(fd, 4096)
+    except OSError:
+        break
+    if not chunk:
+        break
+    out += chunk
+_, status = os.waitpid(pid, 0)
+sys.stdout.buffer.write(out)
+sys.exit(os.waitstatus_to_exitcode(status))
+`;
+const hasPty = spawnSync('python3', ['-c', 'import pty, termios, fcntl'], { timeout: 10_000 }).status === 0;
+function onTerminal(minor: number, args: readonly string[]): { code: number; output: string } {
+  const r = spawnSync('python3', ['-c', PTY_RUNNER, kubectlBinary(minor), ...args], {
+    encoding: 'utf8', timeout: 30_000, env: { ...process.env, ...WEBSOCKET_ENV, KUBECONFIG: kubeconfigPath() },
+  });
+  return { code: r.status ?? -1, output: r.stdout ?? '' };
+}
 
 function busyboxPod(name: string, command: string[], extra: Record<string, unknown> = {}): string {
   return JSON.stringify({
@@ -80,6 +128,68 @@ describe.skipIf(!node)(`exec, attach, port-forward and cp through the API server
       expect(await httpGet('127.0.0.1', port)).toBe('hello-streams\n');
     } finally {
       pf.stop();
+    }
+  });
+
+  it('kubectl 1.33 exec speaks WebSocket v5 end to end: output, stderr and the exit code, with no fall back to SPDY', () => {
+    const ok = kubectlWs(33, ['exec', 'web', '-n', ns, '--', 'echo', 'hi']);
+    expect(ok.stdout).toBe('hi\n');
+    expect(ok.code).toBe(0);
+    expect(ok.stderr).toContain(WEBSOCKET_EXEC);
+    expect(ok.stderr).not.toMatch(FALLBACK);
+    const failed = kubectlWs(33, ['exec', 'web', '-n', ns, '--', 'sh', '-c', 'echo out; echo err >&2; exit 3']);
+    expect(failed.code).toBe(3);
+    expect(failed.stdout).toBe('out\n');
+    expect(failed.stderr).toContain('err\n');
+    expect(failed.stderr).toContain('command terminated with exit code 3');
+    expect(failed.stderr).toContain(WEBSOCKET_EXEC);
+    expect(failed.stderr).not.toMatch(FALLBACK);
+  });
+
+  it('kubectl 1.33 exec -i over WebSocket passes piped stdin through and ends when it does', () => {
+    const r = kubectlWs(33, ['exec', '-i', 'web', '-n', ns, '--', 'cat'], 'hi over websocket\nsecond line\n');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('hi over websocket\nsecond line\n');
+    expect(r.stderr).toContain(WEBSOCKET_EXEC);
+    expect(r.stderr).not.toMatch(FALLBACK);
+  });
+
+  it('kubectl 1.33 attach -i over WebSocket reaches the container\'s stdin', async () => {
+    const r = kubectlWs(33, ['attach', '-i', 'talk', '-n', ns], 'hello-websocket\n');
+    expect(r.stderr).toContain(WEBSOCKET_EXEC);
+    expect(r.stderr).not.toMatch(FALLBACK);
+    await eventually(() => kubectlOk(['logs', 'talk', '-n', ns]).includes('got hello-websocket\n'), 10_000);
+  });
+
+  it.skipIf(!hasPty).each(MINORS)('kubectl 1.%i exec -it gives the command a terminal of the caller\'s size and returns its exit code', (minor) => {
+    // The size is read after a pause: kubectl sends it on the resize stream once the session is up.
+    const r = onTerminal(minor, ['-v=4', 'exec', '-it', 'web', '-n', ns, '--', 'sh', '-c', 'test -t 0 && echo is-a-tty; sleep 1; stty size; exit 4']);
+    expect(r.output).toContain('is-a-tty');
+    expect(r.output).toContain('33 101');
+    expect(r.output).toContain('command terminated with exit code 4');
+    expect(r.code).toBe(4);
+    if (minor >= 30) {
+      expect(r.output).toContain(WEBSOCKET_EXEC);
+      expect(r.output).not.toMatch(FALLBACK);
+    }
+  });
+
+  it('kubectl 1.33 port-forward tunnels SPDY through a WebSocket and serves HTTP through it', async () => {
+    const port = 18133;
+    const child = spawn(kubectlBinary(33), ['-v=4', 'port-forward', '-n', ns, 'pod/web', `${port}:80`], {
+      env: { ...process.env, ...WEBSOCKET_ENV, KUBECONFIG: kubeconfigPath() },
+    });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+    try {
+      await eventually(() => out.includes(`Forwarding from 127.0.0.1:${port} -> 80`), 15_000);
+      expect(await httpGet('127.0.0.1', port)).toBe('hello-streams\n');
+      expect(await httpGet('127.0.0.1', port)).toBe('hello-streams\n');
+      expect(out).toMatch(WEBSOCKET_PORT_FORWARD);
+      expect(out).not.toMatch(FALLBACK);
+    } finally {
+      child.kill('SIGKILL');
     }
   });
 

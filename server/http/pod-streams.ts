@@ -1,4 +1,4 @@
-// pods/log (and, through upgrades, exec/attach/portforward): the API server proxies to the pod's kubelet over HTTPS, as upstream.
+// pods/log (and, through upgrades, exec/attach/portforward): the API server proxies to the pod's kubelet over HTTPS, as upstream (translating WebSocket v5 and SPDY tunnelling to SPDY).
 import https from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import * as errors from './errors.ts';
@@ -10,7 +10,10 @@ import type { Catalogue } from '../registry/catalogue.ts';
 import type { Security } from '../auth/security.ts';
 import type { Logger } from '../log.ts';
 import { parseRequestInfo } from './request-info.ts';
-import { proxyUpgrade, refuseUpgrade } from './upgrade-proxy.ts';
+import { dialUpgrade, proxyUpgrade, refuseUpgrade } from './upgrade-proxy.ts';
+import { translateExec, translatedExecProtocol, type KubeletDialer } from './streams/exec-translator.ts';
+import { tunnelPortForward, tunneledSpdyProtocols } from './streams/portforward-tunnel.ts';
+import { isWebSocketRequest, offeredProtocols } from './streams/websocket.ts';
 import type { Duplex } from 'node:stream';
 import { issueClientCert, type CertAndKey } from '../../kubeconfig/pki.ts';
 
@@ -163,7 +166,7 @@ export function createUpgradeListener(deps: UpgradeDeps): (req: IncomingMessage,
         throw errors.pathNotFound();
       }
       if (info.verb !== 'get' && info.verb !== 'create') throw errors.methodNotAllowed();
-      await proxyPodStream(deps.store, def, info.namespace, info.name, info.subresource, query, req, socket, head);
+      await proxyPodStream(deps.store, def, info.namespace, info.name, info.subresource, query, req, socket, head, deps.log);
     };
     serve().catch((e: unknown) => {
       if (!(e instanceof errors.ApiError)) deps.log.error('stream upgrade failed', { path, err: String((e as Error)?.stack ?? e) });
@@ -197,7 +200,7 @@ async function kubeletStreamPath(pod: KubeObject, subresource: string, query: UR
   return `/${subresource}/${ns}/${name}/${encodeURIComponent(container)}?${params}`;
 }
 
-async function proxyPodStream(store: GenericStore, def: ResourceDef, namespace: string, name: string, subresource: string, query: URLSearchParams, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+async function proxyPodStream(store: GenericStore, def: ResourceDef, namespace: string, name: string, subresource: string, query: URLSearchParams, req: IncomingMessage, socket: Duplex, head: Buffer, log: Logger): Promise<void> {
   const pod = await store.get(def, namespace, name);
   const path = await kubeletStreamPath(pod, subresource, query);
   const nodeName = (pod as PodShape).spec?.nodeName;
@@ -205,8 +208,27 @@ async function proxyPodStream(store: GenericStore, def: ResourceDef, namespace: 
   const { host, port } = await kubeletLocation(store, nodeName);
   const cred = await kubeletCredential();
   const target = new URL(`https://${host.includes(':') ? `[${host}]` : host}:${port}${path}`);
+  const upgradeTarget = { url: target, cert: cred.certPem, key: cred.keyPem };
+  const dial: KubeletDialer = (headers) => dialUpgrade(upgradeTarget, 'POST', headers);
   try {
-    await proxyUpgrade(req, socket, head, { url: target, cert: cred.certPem, key: cred.keyPem });
+    // WebSocket clients whose protocol the runtime lacks are translated here, as upstream's API server does;
+    // everything else (SPDY, WebSocket v1-v4) is relayed as is, so the runtime negotiates it itself.
+    if (isWebSocketRequest(req)) {
+      const offered = offeredProtocols(req);
+      const execProtocol = subresource === 'portforward' ? undefined : translatedExecProtocol(offered);
+      if (execProtocol) {
+        const on = (k: string): boolean => query.get(k) === 'true' || query.get(k) === '1';
+        const tty = on('tty');
+        translateExec(req, socket, head, execProtocol, { stdin: on('stdin'), stdout: on('stdout'), stderr: on('stderr') && !tty, tty }, dial, log);
+        return;
+      }
+      const tunneled = subresource === 'portforward' ? tunneledSpdyProtocols(offered) : [];
+      if (tunneled.length) {
+        await tunnelPortForward(req, socket, head, tunneled, dial, log);
+        return;
+      }
+    }
+    await proxyUpgrade(req, socket, head, upgradeTarget);
   } catch (e: unknown) {
     throw errors.serviceUnavailable(`error trying to reach service: ${e instanceof Error ? e.message : String(e)}`);
   }

@@ -1,4 +1,4 @@
-// A transparent HTTP Upgrade proxy (SPDY/3.1 or WebSocket): the upgrade request is replayed upstream and, on 101, both sockets are joined.
+// HTTP upgrades to a target (a kubelet, a runtime): a transparent proxy that joins both sockets after 101, and a dialer for upgrades the API server makes itself.
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import type { Duplex } from 'node:stream';
@@ -108,4 +108,48 @@ export function refuseUpgrade(socket: Duplex, statusCode: number, contentType: s
     Buffer.from(`HTTP/1.1 ${statusCode} ${http.STATUS_CODES[statusCode] ?? ''}\r\nContent-Type: ${contentType}\r\nContent-Length: ${payload.length}\r\nConnection: close\r\n\r\n`),
     payload,
   ]));
+}
+
+/** The answer to an upgrade we made ourselves: the upgraded socket (with bytes read past the 101), or the refusal. */
+export type DialResult =
+  | { upgraded: true; res: IncomingMessage; socket: Duplex; head: Buffer }
+  | { upgraded: false; res: IncomingMessage; body: Buffer };
+
+/**
+ * Sends an upgrade request of our own to `target` (e.g. SPDY/3.1 to a kubelet, for a WebSocket client whose
+ * protocol the API server translates). Resolves with the upgraded socket on 101, or with the complete refusal
+ * (status, headers, body up to 64 KiB) otherwise; rejects when the target cannot be reached.
+ */
+export function dialUpgrade(target: UpgradeTarget, method: string, headers: Record<string, string | string[]>): Promise<DialResult> {
+  const secure = target.url.protocol === 'https:';
+  const options: https.RequestOptions = {
+    host: target.url.hostname.replace(/^\[|\]$/g, ''),
+    port: target.url.port || (secure ? 443 : 80),
+    path: target.url.pathname + target.url.search,
+    method,
+    headers,
+    agent: false,
+    ...(secure ? { cert: target.cert, key: target.key, rejectUnauthorized: false } : {}),
+  };
+  const up = secure ? https.request(options) : http.request(options);
+  up.setTimeout(30_000, () => up.destroy(new Error('timed out')));
+  return new Promise<DialResult>((resolve, reject) => {
+    up.on('upgrade', (res: IncomingMessage, socket: Duplex, head: Buffer) => {
+      (socket as Duplex & { setTimeout?: (ms: number) => void }).setTimeout?.(0);
+      (socket as Duplex & { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
+      resolve({ upgraded: true, res, socket, head });
+    });
+    up.on('response', (res: IncomingMessage) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (c: Buffer) => {
+        if (size < 64 * 1024) chunks.push(c);
+        size += c.length;
+      });
+      res.on('error', reject);
+      res.on('end', () => resolve({ upgraded: false, res, body: Buffer.concat(chunks) }));
+    });
+    up.on('error', reject);
+    up.end();
+  });
 }
