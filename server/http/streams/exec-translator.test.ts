@@ -1,32 +1,15 @@
 // The exec translator between a raw v5 WebSocket client and a fake kubelet speaking SPDY v4: channels, stdin close, resize, exit status, refusals.
 import http, { type IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../log.ts';
 import { dialUpgrade } from '../upgrade-proxy.ts';
 import { Channel, statusFromErrorStream, statusFromRefusal, translatedExecProtocol, translateExec, type ExecStreams } from './exec-translator.ts';
 import { SpdySession, type SpdyStream } from './spdy.ts';
-import { clientMessage, rawClient } from './ws-test-client.ts';
+import { clientMessage, rawClient, useTestServers } from './ws-test-client.ts';
 import { Opcode } from './websocket.ts';
 
-const servers: http.Server[] = [];
-const upgraded = new Set<Duplex>();
-afterEach(async () => {
-  for (const s of upgraded) s.destroy();
-  upgraded.clear();
-  for (const s of servers.splice(0)) {
-    s.closeAllConnections();
-    await new Promise<void>((r) => s.close(() => r()));
-  }
-});
-
-async function listen(server: http.Server): Promise<number> {
-  servers.push(server);
-  server.on('upgrade', (_r: IncomingMessage, s: Duplex) => upgraded.add(s));
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return (server.address() as AddressInfo).port;
-}
+const listen = useTestServers();
 
 const EXIT_3 = '{"metadata":{},"status":"Failure","message":"command terminated with non-zero exit code: error executing command [sh -c exit 3], exit code 3","reason":"NonZeroExitCode","details":{"causes":[{"reason":"ExitCode","message":"3"}]}}';
 
@@ -34,6 +17,8 @@ interface KubeletSeen {
   protocols: string[];
   streams: string[];
   resize: string[];
+  /** The kubelet side of the upgraded connection. */
+  socket?: Duplex;
 }
 
 /**
@@ -43,6 +28,7 @@ interface KubeletSeen {
 async function fakeKubelet(expected: string[], seen: KubeletSeen, refuse?: { code: number; body: string }): Promise<number> {
   const server = http.createServer((_q, s) => s.writeHead(404).end());
   server.on('upgrade', (req: IncomingMessage, socket: Duplex) => {
+    seen.socket = socket;
     seen.protocols = req.rawHeaders.filter((_v, i) => i % 2 === 1 && req.rawHeaders[i - 1]!.toLowerCase() === 'x-stream-protocol-version');
     if (refuse) {
       socket.end(`HTTP/1.1 ${refuse.code} Refused\r\nContent-Type: text/plain\r\nContent-Length: ${refuse.body.length}\r\n\r\n${refuse.body}`);
@@ -167,13 +153,11 @@ describe('translateExec', () => {
 
   it('ends the kubelet connection when the client goes away', async () => {
     const seen: KubeletSeen = { protocols: [], streams: [], resize: [] };
-    let kubeletSocket: Duplex | undefined;
     const kubelet = await fakeKubelet(['error', 'stdin', 'stdout', 'stderr'], seen);
-    servers.at(-1)!.on('upgrade', (_r: IncomingMessage, s: Duplex) => (kubeletSocket = s));
     const port = await translator(kubelet, { stdin: true, stdout: true, stderr: true, tty: false });
     const c = await rawClient(port, '', { protocols: 'v5.channel.k8s.io' });
     await until(() => seen.streams.length === 4);
-    const closed = new Promise<void>((r) => kubeletSocket!.once('end', () => r()));
+    const closed = new Promise<void>((r) => seen.socket!.once('end', () => r()));
     c.socket.destroy();
     await closed;
   });

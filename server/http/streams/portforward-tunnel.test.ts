@@ -1,32 +1,15 @@
 // The port-forward tunnel: protocol selection, bytes relayed unchanged both ways between WebSocket messages and the kubelet socket, refusals passed through.
 import http, { type IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../log.ts';
 import { dialUpgrade } from '../upgrade-proxy.ts';
 import { tunneledSpdyProtocols, tunnelPortForward } from './portforward-tunnel.ts';
-import { clientMessage, rawClient } from './ws-test-client.ts';
+import { clientMessage, rawClient, useTestServers } from './ws-test-client.ts';
 import { Opcode } from './websocket.ts';
 
-const servers: http.Server[] = [];
-const upgraded = new Set<Duplex>();
 const kubeletSockets: Duplex[] = [];
-afterEach(async () => {
-  for (const s of upgraded) s.destroy();
-  upgraded.clear();
-  for (const s of servers.splice(0)) {
-    s.closeAllConnections();
-    await new Promise<void>((r) => s.close(() => r()));
-  }
-});
-
-async function listen(server: http.Server): Promise<number> {
-  servers.push(server);
-  server.on('upgrade', (_r: IncomingMessage, s: Duplex) => upgraded.add(s));
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return (server.address() as AddressInfo).port;
-}
+const listen = useTestServers();
 
 /** A kubelet stand-in: upgrades SPDY/3.1 when offered portforward.k8s.io and echoes bytes reversed; refuses otherwise. */
 async function fakeKubelet(seen: string[][]): Promise<number> {

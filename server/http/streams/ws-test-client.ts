@@ -1,5 +1,8 @@
 // Test helper: a raw WebSocket client on a plain socket that sends the handshake and collects the server's (unmasked) frames.
-import net from 'node:net';
+import type http from 'node:http';
+import net, { type AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { afterEach } from 'vitest';
 import { encodeFrame, FrameDecoder, Opcode } from './websocket.ts';
 
 const MASK = Buffer.from([9, 8, 7, 6]);
@@ -37,3 +40,23 @@ export async function rawClient(port: number, extraHeaders = '', opts: { path?: 
   return { socket, response, frames, ended };
 }
 
+
+/** `listen(server)` for one test file: a loopback port; servers and their upgraded sockets are closed after each test. */
+export function useTestServers(): (server: http.Server) => Promise<number> {
+  const servers: http.Server[] = [];
+  const upgraded = new Set<Duplex>();
+  afterEach(async () => {
+    for (const s of upgraded) s.destroy();
+    upgraded.clear();
+    for (const s of servers.splice(0)) {
+      s.closeAllConnections();
+      await new Promise<void>((r) => s.close(() => r()));
+    }
+  });
+  return async (server) => {
+    servers.push(server);
+    server.on('upgrade', (_r: unknown, s: Duplex) => upgraded.add(s));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    return (server.address() as AddressInfo).port;
+  };
+}
