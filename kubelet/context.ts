@@ -8,6 +8,7 @@ import type { ConfigSource } from './env.ts';
 import type { VolumeSource } from './volumes.ts';
 import type { DnsSettings } from './pod-config.ts';
 import type { Logger } from '../server/log.ts';
+import type { Limiter } from './limiter.ts';
 
 export interface KubeletContext {
   client: ApiClient;
@@ -28,4 +29,6 @@ export interface KubeletContext {
   dns: DnsSettings;
   memoryCapacityBytes: number;
   allocatable: { cpuMilli: number; memoryBytes: number; ephemeralStorageBytes: number };
+  /** Caps concurrent RunPodSandbox calls (absent: no cap). */
+  sandboxStarts?: Limiter;
 }

@@ -2,12 +2,18 @@
 import { parseQuantity } from '../server/registry/quantity.ts';
 import type { KeyValue } from './cri/types.ts';
 import { expandVars } from './pod-config.ts';
+import { serviceEnv, type ServiceLike } from './service-env.ts';
 import type { Container, Pod } from './types.ts';
 
 /** Reads ConfigMaps and Secrets of the pod's namespace: the object's data (secrets decoded), or undefined when absent. */
 export interface ConfigSource {
   configMap(namespace: string, name: string): Promise<Record<string, string> | undefined>;
   secret(namespace: string, name: string): Promise<Record<string, string> | undefined>;
+  /**
+   * Every Service of the cluster, for the service link variables; absent: no service variables (as a kubelet
+   * without an API server). Rejects with a ContainerConfigError while the services were never read.
+   */
+  services?(): Promise<readonly ServiceLike[]>;
 }
 
 /** Why a container could not be configured; becomes waiting reason CreateContainerConfigError with this message. */
@@ -68,11 +74,13 @@ export function resourceFieldValue(pod: Pod, ref: { containerName?: string; reso
 
 /**
  * The container's env in upstream's order: envFrom sources (invalid keys skipped), then env entries,
- * each value expanded with the variables defined before it.
+ * each value expanded with the variables defined before it and the service variables, then the service
+ * variables (see serviceEnv) the container does not define itself.
  * @throws ContainerConfigError with upstream's message for a missing non-optional ConfigMap, Secret or key.
  */
 export async function containerEnv(pod: Pod, c: Container, facts: RuntimeFacts, source: ConfigSource): Promise<KeyValue[]> {
   const ns = pod.metadata.namespace ?? 'default';
+  const services = source.services ? serviceEnv(await source.services(), ns, pod.spec.enableServiceLinks !== false) : new Map<string, string>();
   const vars = new Map<string, string>();
   for (const from of c.envFrom ?? []) {
     const prefix = from.prefix ?? '';
@@ -96,7 +104,7 @@ export async function containerEnv(pod: Pod, c: Container, facts: RuntimeFacts, 
     let value: string | undefined;
     const vf = e.valueFrom;
     if (!vf) {
-      value = expandVars(e.value ?? '', vars);
+      value = expandVars(e.value ?? '', services.size ? new Map([...services, ...vars]) : vars);
     } else if (vf.fieldRef) {
       value = fieldRefValue(pod, vf.fieldRef.fieldPath, facts) ?? '';
     } else if (vf.resourceFieldRef) {
@@ -128,5 +136,6 @@ export async function containerEnv(pod: Pod, c: Container, facts: RuntimeFacts, 
     }
     vars.set(e.name, value ?? '');
   }
+  for (const [k, v] of services) if (!vars.has(k)) vars.set(k, v);
   return [...vars].map(([key, value]) => ({ key, value }));
 }

@@ -9,7 +9,9 @@ import { ANNOTATION_PRESTOP, containerConfigOf, gracePeriodOf, podLogDir } from 
 import { runHandler } from './probes.ts';
 import type { CachedContainer, CachedSandbox } from './runtime-cache.ts';
 import type { Container, Handler, Pod } from './types.ts';
-import { containerMounts, tearDownVolumes } from './volumes.ts';
+import { hostsMountFor } from './hosts.ts';
+import { terminationMessageMount } from './termination.ts';
+import { containerMounts, podDir, tearDownVolumes } from './volumes.ts';
 
 /** A container that cannot start yet: the waiting reason and message to report. */
 export class StartError extends Error {
@@ -39,39 +41,46 @@ export function pullPolicyOf(c: Container): 'Always' | 'IfNotPresent' | 'Never' 
  */
 export async function ensureImage(ctx: KubeletContext, pod: Pod, c: Container): Promise<string> {
   const image = c.image ?? '';
-  const ref = refTo(pod, c);
   const present = await ctx.cri.imageStatus(image);
   if (present) {
-    ctx.recorder.event(ref, 'Normal', 'Pulled', `Container image "${image}" already present on machine`);
+    containerEvent(ctx, pod, c, 'Normal', 'Pulled', `Container image "${image}" already present on machine`);
     return image;
   }
   if (pullPolicyOf(c) === 'Never') {
     const msg = `Container image "${image}" is not present with pull policy of Never`;
-    ctx.recorder.event(ref, 'Warning', 'ErrImageNeverPull', msg);
+    containerEvent(ctx, pod, c, 'Warning', 'ErrImageNeverPull', msg);
     throw new StartError('ErrImageNeverPull', msg);
   }
-  ctx.recorder.event(ref, 'Normal', 'Pulling', `Pulling image "${image}"`);
+  containerEvent(ctx, pod, c, 'Normal', 'Pulling', `Pulling image "${image}"`);
   const started = Date.now();
   try {
     await ctx.cri.pullImage(image, undefined, undefined, { timeoutMs: 120_000 });
   } catch (e: unknown) {
     const detail = e instanceof Error ? e.message.replace(/^CRI PullImage: \w+: /, '') : String(e);
     const msg = `Failed to pull image "${image}": ${detail}`;
-    ctx.recorder.event(ref, 'Warning', 'Failed', msg);
+    containerEvent(ctx, pod, c, 'Warning', 'Failed', msg);
     throw new StartError('ErrImagePull', msg);
   }
   const secs = ((Date.now() - started) / 1000).toFixed(3);
   const size = (await ctx.cri.imageStatus(image).catch(() => null))?.size ?? '0';
-  ctx.recorder.event(ref, 'Normal', 'Pulled', `Successfully pulled image "${image}" in ${secs}s (${secs}s including waiting). Image size: ${size} bytes.`);
+  containerEvent(ctx, pod, c, 'Normal', 'Pulled', `Successfully pulled image "${image}" in ${secs}s (${secs}s including waiting). Image size: ${size} bytes.`);
   return image;
 }
 
-/**
- * The involvedObject of a container event: the pod (list items come without kind/apiVersion). Upstream adds
- * fieldPath spec.containers{name}; the shared EventRecorder has no field for it yet.
- */
-export function refTo(pod: Pod, _c?: Container): Pod {
+/** The involvedObject of a pod event: the pod (list items come without kind/apiVersion). */
+export function refTo(pod: Pod): Pod {
   return { ...pod, kind: 'Pod', apiVersion: 'v1' };
+}
+
+/** A container's involvedObject.fieldPath, as upstream: `spec.initContainers{name}` or `spec.containers{name}`. */
+export function fieldPathOf(pod: Pod, c: Pick<Container, 'name'>): string {
+  const init = (pod.spec.initContainers ?? []).some((x) => x.name === c.name);
+  return `spec.${init ? 'initContainers' : 'containers'}{${c.name}}`;
+}
+
+/** Records an event about one container of the pod (involvedObject the pod, fieldPath the container). */
+export function containerEvent(ctx: KubeletContext, pod: Pod, c: Pick<Container, 'name'>, type: 'Normal' | 'Warning', reason: string, message: string): void {
+  ctx.recorder.event(refTo(pod), type, reason, message, fieldPathOf(pod, c));
 }
 
 /** Create and start one container in the sandbox, with Created/Started events and the postStart hook. */
@@ -83,34 +92,41 @@ export async function startContainer(ctx: KubeletContext, pod: Pod, c: Container
     envs = await containerEnv(pod, c, facts, ctx.config);
   } catch (e: unknown) {
     if (e instanceof ContainerConfigError) {
-      ctx.recorder.event(refTo(pod, c), 'Warning', 'Failed', `Error: ${e.message}`);
+      containerEvent(ctx, pod, c, 'Warning', 'Failed', `Error: ${e.message}`);
       throw new StartError('CreateContainerConfigError', e.message);
     }
     throw e;
   }
-  const config = containerConfigOf({ pod, container: c, image, attempt, envs, mounts: containerMounts(pod, c, volumePaths), memoryCapacityBytes: ctx.memoryCapacityBytes });
+  // Upstream's order: the volumes, then the managed /etc/hosts, then this instance's termination message file.
+  const dir = podDir(ctx.kubeletRoot, pod.metadata.uid ?? '');
+  const mounts = containerMounts(pod, c, volumePaths);
+  const hosts = hostsMountFor(dir, pod, c, pod.spec.hostNetwork ? [ctx.hostIP] : facts.podIPs, ctx.dns.clusterDomain);
+  if (hosts) mounts.push(hosts);
+  const message = terminationMessageMount(dir, c);
+  if (message) mounts.push(message);
+  const config = containerConfigOf({ pod, container: c, image, attempt, envs, mounts, memoryCapacityBytes: ctx.memoryCapacityBytes });
   mkdirSync(join(podLogDir(ctx.logRoot, pod), c.name), { recursive: true });
   let id: string;
   try {
     id = await ctx.cri.createContainer(sandbox.id, config, sandboxConfig);
   } catch (e: unknown) {
     const msg = e instanceof Error ? e.message : String(e);
-    ctx.recorder.event(refTo(pod, c), 'Warning', 'Failed', `Error: ${msg}`);
+    containerEvent(ctx, pod, c, 'Warning', 'Failed', `Error: ${msg}`);
     throw new StartError('CreateContainerError', msg);
   }
-  ctx.recorder.event(refTo(pod, c), 'Normal', 'Created', `Created container: ${c.name}`);
+  containerEvent(ctx, pod, c, 'Normal', 'Created', `Created container: ${c.name}`);
   try {
     await ctx.cri.startContainer(id);
   } catch (e: unknown) {
     const msg = e instanceof Error ? e.message : String(e);
-    ctx.recorder.event(refTo(pod, c), 'Warning', 'Failed', `Error: ${msg}`);
+    containerEvent(ctx, pod, c, 'Warning', 'Failed', `Error: ${msg}`);
     throw new StartError('RunContainerError', msg);
   }
-  ctx.recorder.event(refTo(pod, c), 'Normal', 'Started', `Started container ${c.name}`);
+  containerEvent(ctx, pod, c, 'Normal', 'Started', `Started container ${c.name}`);
   if (c.lifecycle?.postStart) {
     const r = await runHandler(ctx.cri, c.lifecycle.postStart, c, id, sandbox.ip, 30);
     if (!r.ok) {
-      ctx.recorder.event(refTo(pod, c), 'Warning', 'FailedPostStartHook', `PostStartHook failed`);
+      containerEvent(ctx, pod, c, 'Warning', 'FailedPostStartHook', `PostStartHook failed`);
       await ctx.cri.stopContainer(id, MIN_GRACE_SECONDS).catch(() => undefined);
     }
   }
@@ -125,7 +141,7 @@ export async function startContainer(ctx: KubeletContext, pod: Pod, c: Container
 export async function killContainer(ctx: KubeletContext, pod: Pod | undefined, inst: CachedContainer, graceSeconds: number, message?: string): Promise<void> {
   if (inst.state === 'CONTAINER_EXITED') return;
   const spec = pod ? [...pod.spec.containers, ...(pod.spec.initContainers ?? [])].find((c) => c.name === inst.name) : undefined;
-  if (pod && spec) ctx.recorder.event(refTo(pod, spec), 'Normal', 'Killing', message ?? `Stopping container ${inst.name}`);
+  if (pod && spec) containerEvent(ctx, pod, spec, 'Normal', 'Killing', message ?? `Stopping container ${inst.name}`);
   const started = Date.now();
   let hook: Handler | undefined = spec?.lifecycle?.preStop;
   if (!hook && inst.annotations[ANNOTATION_PRESTOP]) {

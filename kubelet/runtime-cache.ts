@@ -1,7 +1,8 @@
 // The PLEG: a relist of CRI sandboxes and containers (every second and on demand) that tells pod workers what changed.
 import type { CriClient } from './cri/client.ts';
 import { isNotFound } from './cri/errors.ts';
-import type { ContainerState, PodSandboxState } from './cri/types.ts';
+import type { ContainerState, ContainerStatus, PodSandbox, PodSandboxState } from './cri/types.ts';
+import { terminationMessageOf } from './termination.ts';
 import type { Logger } from '../server/log.ts';
 
 /** Labels on every sandbox and container we create, as upstream's kubelet puts them. */
@@ -57,10 +58,33 @@ export function nanosToMs(ns: string): number {
   return Number(BigInt(ns) / 1_000_000n);
 }
 
+/** A cache entry for a sandbox from its listing (or status) and its IP. */
+function toSandbox(s: PodSandbox, uid: string, ip: string): CachedSandbox {
+  return {
+    id: s.id, podUid: uid, name: s.metadata?.name ?? '', namespace: s.metadata?.namespace ?? '', attempt: s.metadata?.attempt ?? 0,
+    state: s.state, createdAtMs: nanosToMs(s.createdAt), ip, labels: s.labels,
+  };
+}
+
+/** A cache entry for a container from its CRI status; an exited one carries its termination message (termination.ts). */
+function toContainer(detail: ContainerStatus, sandboxId: string, uid: string, listedImage = '', listedImageRef = ''): CachedContainer {
+  const annotations = detail.annotations;
+  return {
+    id: detail.id, sandboxId, podUid: uid, name: detail.metadata?.name ?? detail.labels[LABEL_CONTAINER_NAME] ?? '',
+    attempt: detail.metadata?.attempt ?? 0, restartCount: Number(annotations[ANNOTATION_RESTART_COUNT] ?? detail.metadata?.attempt ?? 0),
+    state: detail.state, createdAtMs: nanosToMs(detail.createdAt), startedAtMs: nanosToMs(detail.startedAt),
+    finishedAtMs: nanosToMs(detail.finishedAt), exitCode: detail.exitCode, reason: detail.reason,
+    message: detail.state === 'CONTAINER_EXITED' ? terminationMessageOf(detail) : detail.message,
+    image: detail.image?.image ?? listedImage, imageRef: detail.imageRef || listedImageRef, logPath: detail.logPath, annotations,
+  };
+}
+
 /**
  * Mirrors the runtime's pods. `refresh()` relists now (calls coalesce); `start()` relists every
  * `periodMs`. After each relist, `onChange` is called once per pod uid whose sandboxes or containers
- * appeared, vanished or changed state. Never throws: a failing runtime keeps the last known state.
+ * appeared, vanished or changed state. `refreshSandbox`/`refreshContainer` read one object at once (a worker
+ * after its own CRI call need not wait for a relist); a relist that listed before such a read keeps its entry.
+ * Never throws: a failing runtime keeps the last known state.
  */
 export class RuntimeCache {
   readonly #cri: CriClient;
@@ -71,6 +95,9 @@ export class RuntimeCache {
   #queued: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
   #healthy = false;
+  /** Bumped by every relist start and every single-object read: an entry read after a relist listed survives it. */
+  #seq = 0;
+  readonly #readAt = new Map<string, number>();
   onChange: (podUid: string) => void = () => {};
 
   constructor(cri: CriClient, log: Logger) {
@@ -123,16 +150,50 @@ export class RuntimeCache {
     return uids;
   }
 
+  /** Reads one sandbox's status now into the cache; undefined when the runtime no longer has it. */
+  async refreshSandbox(id: string): Promise<CachedSandbox | undefined> {
+    let status;
+    try {
+      status = (await this.#cri.podSandboxStatus(id, false, { timeoutMs: 10_000 })).status;
+    } catch (e: unknown) {
+      if (!isNotFound(e)) throw e;
+    }
+    if (!status) return undefined;
+    const uid = status.labels[LABEL_POD_UID] ?? status.metadata?.uid ?? '';
+    const entry = toSandbox(status, uid, status.state === 'SANDBOX_READY' ? status.network?.ip ?? '' : '');
+    this.#sandboxes.set(id, entry);
+    this.#readAt.set(id, ++this.#seq);
+    return entry;
+  }
+
+  /** Reads one container's status now into the cache (`sandboxId`: the sandbox it was created in); undefined when gone. */
+  async refreshContainer(id: string, sandboxId: string): Promise<CachedContainer | undefined> {
+    let detail;
+    try {
+      detail = (await this.#cri.containerStatus(id, false, { timeoutMs: 10_000 })).status;
+    } catch (e: unknown) {
+      if (!isNotFound(e)) throw e;
+    }
+    if (!detail) return undefined;
+    const entry = toContainer(detail, sandboxId, detail.labels[LABEL_POD_UID] ?? '');
+    this.#containers.set(id, entry);
+    this.#readAt.set(id, ++this.#seq);
+    return entry;
+  }
+
   /** Forget a container at once (after we removed it), so a sync does not see it again before the next relist. */
   forgetContainer(id: string): void {
     this.#containers.delete(id);
+    this.#readAt.delete(id);
   }
 
   forgetSandbox(id: string): void {
     this.#sandboxes.delete(id);
+    this.#readAt.delete(id);
   }
 
   async #relist(): Promise<void> {
+    const listedAt = ++this.#seq;
     try {
       const [sandboxes, containers] = await Promise.all([this.#cri.listPodSandbox(undefined, { timeoutMs: 10_000 }), this.#cri.listContainers(undefined, { timeoutMs: 10_000 })]);
       const changed = new Set<string>();
@@ -149,14 +210,11 @@ export class RuntimeCache {
             if (!isNotFound(e)) throw e;
           }
         }
-        const next: CachedSandbox = {
-          id: s.id, podUid: uid, name: s.metadata?.name ?? '', namespace: s.metadata?.namespace ?? '', attempt: s.metadata?.attempt ?? 0,
-          state: s.state, createdAtMs: nanosToMs(s.createdAt), ip, labels: s.labels,
-        };
+        const next = toSandbox(s, uid, ip);
         if (!prev || prev.state !== next.state || prev.ip !== next.ip) changed.add(uid);
         nextSandboxes.set(s.id, next);
       }
-      for (const [id, s] of this.#sandboxes) if (!nextSandboxes.has(id)) changed.add(s.podUid);
+      for (const [id, s] of this.#sandboxes) if (!nextSandboxes.has(id) && (this.#readAt.get(id) ?? 0) <= listedAt) changed.add(s.podUid);
 
       const nextContainers = new Map<string, CachedContainer>();
       for (const c of containers) {
@@ -175,17 +233,24 @@ export class RuntimeCache {
           throw e;
         }
         if (!detail) continue;
-        const annotations = detail.annotations;
-        nextContainers.set(c.id, {
-          id: c.id, sandboxId: c.podSandboxId, podUid: uid, name: c.metadata?.name ?? c.labels[LABEL_CONTAINER_NAME] ?? '',
-          attempt: c.metadata?.attempt ?? 0, restartCount: Number(annotations[ANNOTATION_RESTART_COUNT] ?? c.metadata?.attempt ?? 0),
-          state: detail.state, createdAtMs: nanosToMs(detail.createdAt), startedAtMs: nanosToMs(detail.startedAt),
-          finishedAtMs: nanosToMs(detail.finishedAt), exitCode: detail.exitCode, reason: detail.reason, message: detail.message,
-          image: detail.image?.image ?? c.image?.image ?? '', imageRef: detail.imageRef || c.imageRef, logPath: detail.logPath, annotations,
-        });
-        changed.add(uid);
+        const next = toContainer(detail, c.podSandboxId, uid, c.image?.image ?? '', c.imageRef);
+        nextContainers.set(c.id, next);
+        // A container read by refreshContainer in the same state was already seen by its worker.
+        const current = this.#containers.get(c.id);
+        if (!current || current.state !== next.state) changed.add(uid);
       }
-      for (const [id, c] of this.#containers) if (!nextContainers.has(id)) changed.add(c.podUid);
+      for (const [id, c] of this.#containers) if (!nextContainers.has(id) && (this.#readAt.get(id) ?? 0) <= listedAt) changed.add(c.podUid);
+      // What a worker read after this relist listed is at least as new as the listing: it wins.
+      for (const [id, at] of this.#readAt) {
+        if (at <= listedAt) {
+          this.#readAt.delete(id);
+          continue;
+        }
+        const sb = this.#sandboxes.get(id);
+        if (sb) nextSandboxes.set(id, sb);
+        const ct = this.#containers.get(id);
+        if (ct) nextContainers.set(id, ct);
+      }
       this.#sandboxes = nextSandboxes;
       this.#containers = nextContainers;
       this.#healthy = true;

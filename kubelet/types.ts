@@ -121,6 +121,9 @@ export interface PodSpec {
   hostIPC?: boolean;
   hostname?: string;
   subdomain?: string;
+  hostAliases?: Array<{ ip: string; hostnames?: string[] }>;
+  /** Defaulted to true by the API server; undefined is read as true. */
+  enableServiceLinks?: boolean;
   serviceAccountName?: string;
   securityContext?: { runAsUser?: number; runAsGroup?: number; fsGroup?: number; supplementalGroups?: number[]; sysctls?: Array<{ name: string; value: string }> };
   readinessGates?: Array<{ conditionType: string }>;

@@ -125,8 +125,9 @@ function downwardFiles(volume: string, pod: Pod, items: DownwardAPIVolumeFile[],
 async function projectedFiles(v: Volume, pod: Pod, facts: RuntimeFacts, source: VolumeSource): Promise<Map<string, { data: Buffer; mode: number }>> {
   const ns = pod.metadata.namespace ?? 'default';
   const mode = v.projected?.defaultMode ?? DEFAULT_MODE;
-  const out = new Map<string, { data: Buffer; mode: number }>();
-  for (const s of v.projected?.sources ?? []) {
+  // The sources are fetched in parallel (a token request and a ConfigMap read are the usual pair); merged, and
+  // their first failure reported, in the sources' order.
+  const parts = await Promise.allSettled((v.projected?.sources ?? []).map(async (s) => {
     let part = new Map<string, { data: Buffer; mode: number }>();
     if (s.configMap) {
       const data = await source.configMapFiles(ns, s.configMap.name ?? '');
@@ -149,7 +150,12 @@ async function projectedFiles(v: Volume, pod: Pod, facts: RuntimeFacts, source: 
         throw new VolumeError(v.name, `failed to fetch token: ${e instanceof Error ? e.message : String(e)}`);
       }
     }
-    for (const [k, f] of part) out.set(k, f);
+    return part;
+  }));
+  const out = new Map<string, { data: Buffer; mode: number }>();
+  for (const r of parts) {
+    if (r.status === 'rejected') throw r.reason;
+    for (const [k, f] of r.value) out.set(k, f);
   }
   return out;
 }
@@ -163,7 +169,8 @@ export async function setUpVolumes(pod: Pod, kubeletRoot: string, facts: Runtime
   const base = podDir(kubeletRoot, pod.metadata.uid ?? '');
   const ns = pod.metadata.namespace ?? 'default';
   const paths = new Map<string, string>();
-  for (const v of pod.spec.volumes ?? []) {
+  // Volumes are set up in parallel (each waits on the API for its own data); the first failure in spec order is reported.
+  const results = await Promise.allSettled((pod.spec.volumes ?? []).map(async (v): Promise<void> => {
     const kind = v.emptyDir ? 'empty-dir' : v.configMap ? 'configmap' : v.secret ? 'secret' : v.downwardAPI ? 'downward-api' : v.projected ? 'projected' : 'other';
     const dir = join(base, 'volumes', `kubernetes.io~${kind}`, v.name);
     try {
@@ -179,14 +186,14 @@ export async function setUpVolumes(pod: Pod, kubeletRoot: string, facts: Runtime
           throw new VolumeError(v.name, `hostPath type check failed: ${v.hostPath.path} is not a file`);
         }
         paths.set(v.name, v.hostPath.path);
-        continue;
+        return;
       }
       if (v.persistentVolumeClaim) {
         const p = await source.claimPath(ns, v.persistentVolumeClaim.claimName);
         if (!p) throw new VolumeError(v.name, `persistentvolumeclaim "${v.persistentVolumeClaim.claimName}" is not bound to a hostPath or local volume`);
         mkdirSync(p, { recursive: true });
         paths.set(v.name, p);
-        continue;
+        return;
       }
       if (v.emptyDir) {
         if (!existsSync(dir)) {
@@ -217,7 +224,8 @@ export async function setUpVolumes(pod: Pod, kubeletRoot: string, facts: Runtime
       if (e instanceof VolumeError) throw e;
       throw new VolumeError(v.name, e instanceof Error ? e.message : String(e));
     }
-  }
+  }));
+  for (const r of results) if (r.status === 'rejected') throw r.reason;
   return paths;
 }
 

@@ -120,6 +120,19 @@ describe('EventRecorder', () => {
     expect((e!['involvedObject'] as Record<string, unknown>)['namespace']).toBeUndefined();
   });
 
+  it('puts an optional fieldPath into involvedObject and keeps events about two fields of one object apart', async () => {
+    const rec = new EventRecorder(stub.client(), { component: 'kubelet', host: 'node-1' });
+    const pod: KubeObject = { apiVersion: 'v1', kind: 'Pod', metadata: { namespace: 'ns', name: 'fp-pod', uid: 'p1' } };
+    rec.event(pod, 'Normal', 'Started', 'Started container', 'spec.containers{a}');
+    rec.event(pod, 'Normal', 'Started', 'Started container', 'spec.initContainers{b}');
+    rec.event(pod, 'Normal', 'Scheduled', 'no field');
+    await rec.flush();
+    const mine = stub.list('v1/events').filter((x) => x.metadata.name?.startsWith('fp-pod.'));
+    const paths = mine.map((e) => (e['involvedObject'] as Record<string, unknown>)['fieldPath']);
+    expect(paths).toEqual(['spec.containers{a}', 'spec.initContainers{b}', undefined]);
+    expect(mine.every((e) => e['count'] === 1)).toBe(true);
+  });
+
   it('re-creates an Event whose patch finds it gone, keeping the count reached', async () => {
     const rec = new EventRecorder(stub.client(), { component: 'rs-controller' });
     const obj: KubeObject = { apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { namespace: 'ns', name: 'rs-gone', uid: 'x' } };

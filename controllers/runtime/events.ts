@@ -175,11 +175,14 @@ export class EventRecorder {
     this.#log = (opts.log ?? createLogger('controller-manager')).child(`events/${opts.component}`);
   }
 
-  /** Records that `reason` happened to `obj` (which must have kind and metadata.name). */
-  event(obj: KubeObject, type: EventType, reason: string, message: string): void {
+  /**
+   * Records that `reason` happened to `obj` (which must have kind and metadata.name). `fieldPath` names the
+   * part of the object it concerns (involvedObject.fieldPath, e.g. the kubelet's `spec.containers{web}`).
+   */
+  event(obj: KubeObject, type: EventType, reason: string, message: string, fieldPath?: string): void {
     try {
       const now = this.#opts.now();
-      const c = this.#correlator.correlate(this.#make(obj, type, reason, message, now), now);
+      const c = this.#correlator.correlate(this.#make(obj, type, reason, message, now, fieldPath), now);
       if (c.action === 'drop') return this.#log.debug('event dropped by spam filter', { reason, object: obj.metadata.name });
       if (this.#queue.length >= this.#opts.maxQueue) return this.#log.warn('event queue full, dropping event', { reason, object: obj.metadata.name });
       this.#queue.push(c);
@@ -194,14 +197,14 @@ export class EventRecorder {
     while (this.#writing) await this.#writing;
   }
 
-  #make(obj: KubeObject, type: EventType, reason: string, message: string, now: number): CoreEvent {
+  #make(obj: KubeObject, type: EventType, reason: string, message: string, now: number, fieldPath?: string): CoreEvent {
     const ts = rfc3339(now);
     const source: CoreEvent['source'] = this.#opts.host ? { component: this.#opts.component, host: this.#opts.host } : { component: this.#opts.component };
     return {
       apiVersion: 'v1',
       kind: 'Event',
       metadata: { name: `${obj.metadata.name ?? ''}.${this.#nanos(now).toString(16)}`, namespace: obj.metadata.namespace || 'default' },
-      involvedObject: referenceTo(obj),
+      involvedObject: fieldPath ? { ...referenceTo(obj), fieldPath } : referenceTo(obj),
       reason,
       message,
       source,
