@@ -1,5 +1,6 @@
 // Service traffic on a real node: a 2-replica busybox httpd Deployment answers on its ClusterIP and NodePort from the
-// host through kube-proxy's rules, only ready pods get traffic, and deleting a Service stops its traffic.
+// host through kube-proxy's rules (NodePorts on 127.0.0.1 too), only ready pods get traffic, deleting a Service stops
+// its traffic, and a pod reaches the API server through the kubernetes Service.
 import { get } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, kubectl, kubectlOk, uniqueName, realNode } from './kubectl.ts';
@@ -104,10 +105,35 @@ describe.skipIf(!node)(`service traffic through kube-proxy (skipped without a re
     const ip = kubectlOk(['get', 'svc', 'np', '-n', ns, '-o', 'jsonpath={.spec.clusterIP}']);
     const host = nodeIP();
     expect(await eventually(async () => (await httpGet(host, port).catch(() => '')).trim() || undefined, 30_000, 500)).toBe(pod);
+    // As upstream's iptables proxier (route_localnet=1), the node port also answers on the host's loopback address.
+    expect(await eventually(async () => (await httpGet('127.0.0.1', port).catch(() => '')).trim() || undefined, 30_000, 500)).toBe(pod);
     kubectlOk(['delete', 'svc', 'np', '-n', ns]);
     // Whatever else may answer on those addresses (a host's network may intercept any IP), the pod no longer does.
     const fromPod = (h: string, p: number): Promise<boolean> => httpGet(h, p).then((b) => b.trim() === pod, () => false);
     await eventually(async () => ((await fromPod(host, port)) ? undefined : true), 30_000, 500);
     await eventually(async () => ((await fromPod(ip, 80)) ? undefined : true), 30_000, 500);
+  });
+
+  it('a pod reaches the API server through the kubernetes Service with its service-account token', async () => {
+    // The Service's ClusterIP is named directly (no cluster DNS needed). busybox wget speaks TLS 1.2 but takes no CA
+    // file (hence --no-check-certificate) and signs nothing but RSA: against a server with an ECDSA certificate (as
+    // tskube's) it gets the server's TLS alert 40, which still proves that the API server answered on clusterIP:443.
+    const clusterIP = kubectlOk(['get', 'svc', 'kubernetes', '-n', 'default', '-o', 'jsonpath={.spec.clusterIP}']);
+    const script = 'wget --no-check-certificate -qO- --header "Authorization: Bearer $(cat /var/run/secrets/kubernetes.io/serviceaccount/token)" '
+      + `https://${clusterIP}:443/version 2>&1; true`;
+    kubectlOk(['apply', '-f', '-'], {
+      stdin: JSON.stringify({
+        apiVersion: 'v1', kind: 'Pod', metadata: { name: 'apiclient', namespace: ns },
+        spec: {
+          nodeName: node, restartPolicy: 'Never', terminationGracePeriodSeconds: 1,
+          tolerations: [{ key: REAL_NODE_TAINT, operator: 'Exists', effect: 'NoSchedule' }],
+          containers: [{ name: 'wget', image: 'busybox', imagePullPolicy: 'IfNotPresent', command: ['sh', '-c', script] }],
+        },
+      }),
+    });
+    await eventually(() => kubectlOk(['get', 'pod', 'apiclient', '-n', ns, '-o', 'jsonpath={.status.phase}']) === 'Succeeded' || undefined, 60_000, 500);
+    const out = kubectlOk(['logs', 'apiclient', '-n', ns]).trim();
+    if (out.startsWith('{')) expect(JSON.parse(out)).toMatchObject({ gitVersion: expect.stringMatching(/^v1\.\d+\./) });
+    else expect(out).toContain('TLS error from peer (alert code 40)');
   });
 });

@@ -17,6 +17,7 @@ import { registerNodeLifecycle, registerTaintEviction } from './nodelifecycle/in
 import { registerPodGC } from './podgc/index.ts';
 import { registerDisruption } from './disruption/index.ts';
 import { registerResourceQuota } from './resourcequota/index.ts';
+import { registerNodeIpam } from './nodeipam/index.ts';
 
 /** Settings a controller may read; each controller documents the keys it uses. */
 export interface ControllerSettings {
@@ -72,6 +73,7 @@ export const KNOWN_CONTROLLERS: Readonly<Record<string, RegisterFn>> = {
   podgc: registerPodGC,
   disruption: registerDisruption,
   resourcequota: registerResourceQuota,
+  nodeipam: registerNodeIpam,
 };
 
 export interface ControllerManagerOptions {

@@ -5,6 +5,7 @@ import { ApiClient, SharedInformerFactory, resourceType, type KubeObject } from 
 import { createLogger, type Logger } from '../server/log.ts';
 import { chainNames, servicePorts, type EndpointSliceLike, type ServiceLike } from './rules.ts';
 import { removeRules, syncRules } from './iptables.ts';
+import { enableRouteLocalnet } from './localnet.ts'; // NodePorts on 127.0.0.1 (issue 8)
 
 export interface ProxyOptions {
   kubeconfig: string;
@@ -95,6 +96,8 @@ export async function startProxy(opts: ProxyOptions): Promise<RunningProxy> {
   slices.addEventHandler(handler);
   informers.start();
   await informers.waitForCacheSync(opts.signal);
+  // NodePorts on 127.0.0.1 (issue 8): route_localnet=1, as upstream's iptables mode; undone on stop.
+  const restoreLocalnet = await enableRouteLocalnet(log);
   schedule();
   const resync = setInterval(schedule, opts.resyncMs ?? 30_000);
   resync.unref();
@@ -107,6 +110,7 @@ export async function startProxy(opts: ProxyOptions): Promise<RunningProxy> {
     await informers.shutdown();
     await running?.catch(() => undefined);
     await removeRules(names);
+    await restoreLocalnet(); // NodePorts on 127.0.0.1 (issue 8)
     for (const w of waiters.splice(0)) w();
     log.info('stopped; rules removed');
   };

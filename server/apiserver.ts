@@ -15,12 +15,19 @@ import { createRequestListener } from './http/app.ts';
 import { bootstrapCluster } from './bootstrap.ts';
 import { createLogger, type Logger } from './log.ts';
 import { configureKubeletAccess, createUpgradeListener } from './http/pod-streams.ts';
-import { ServiceAllocator, serviceAllocationHook } from './registry/service-alloc.ts';
+import { DEFAULT_SERVICE_CIDR, ServiceAllocator, firstServiceIp, parseServiceCidr, serviceAllocationHook } from './registry/service-alloc.ts';
+import { defaultAdvertiseAddress } from './registry/kubernetes-service.ts';
 
 export interface ApiServerOptions {
   dataDir: string;
   port: number;
   bind: string;
+  /**
+   * services (issue 8): the address published as the `kubernetes` Service's endpoint, also a SAN of the serving
+   * certificate (upstream's --advertise-address). Default: `bind` when it is a specific address, else the
+   * IPv4 of the default-route interface.
+   */
+  advertiseAddress?: string;
   /** Defaults to SQLite at `<dataDir>/state.db`. */
   backend?: Backend;
   /** When no backend is given: `sqlite:DIR` (default: the data dir) or `etcd://host:port[,host:port…]`. */
@@ -60,7 +67,10 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
   const host = opts.bind === '0.0.0.0' || opts.bind === '::' ? '127.0.0.1' : opts.bind;
   const provisionalUrl = `https://${host.includes(':') ? `[${host}]` : host}:${opts.port}`;
-  const access = await ensureAdminAccess(opts.dataDir, provisionalUrl, { ips: [opts.bind].filter((ip) => /^[\d.]+$/.test(ip) && ip !== '0.0.0.0') });
+  // services (issue 8): in-pod clients reach us as the first ClusterIP (DNAT to the advertise address): both are SANs.
+  const advertise = opts.advertiseAddress ?? defaultAdvertiseAddress(opts.bind);
+  const sans = [opts.bind, advertise, firstServiceIp(parseServiceCidr(opts.serviceClusterIpRange ?? DEFAULT_SERVICE_CIDR))];
+  const access = await ensureAdminAccess(opts.dataDir, provisionalUrl, { ips: sans.filter((ip) => /^[\d.]+$/.test(ip) && ip !== '0.0.0.0') });
   configureKubeletAccess(access.pki); // kubelet (issue 7): pods/log, exec, attach, portforward reach kubelets with a CA-issued client cert
   const backend = opts.backend
     ?? (opts.storage ? await openStorage(opts.storage, { tls: opts.storageTls, log: (m: string) => log.debug(m) }) : undefined)
@@ -94,7 +104,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   const url = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
   // With port 0 the real port is known only now: point the admin kubeconfig at it.
   const finalAccess = url === provisionalUrl ? access : await ensureAdminAccess(opts.dataDir, url);
-  await bootstrapCluster(store, catalogue, { serviceAllocator, apiserverIp: host, apiserverPort: port });
+  await bootstrapCluster(store, catalogue, { serviceAllocator, apiserverIp: advertise, apiserverPort: port });
   ready = true;
   log.info('serving', { url });
   return {

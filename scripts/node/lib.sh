@@ -54,3 +54,76 @@ node_env_get() {
   [ -f "$NODE_ENV" ] || return 0
   awk -F= -v k="$1" '$1 == k { sub(/^[^=]*=/, ""); print; exit }' "$NODE_ENV"
 }
+
+# write_if_changed FILE: replace FILE with stdin when the content differs; succeed only when it changed.
+write_if_changed() {
+  local tmp="$1.new"
+  cat >"$tmp"
+  if [ -f "$1" ] && cmp -s "$tmp" "$1"; then rm -f "$tmp"; return 1; fi
+  mv "$tmp" "$1"
+}
+
+# pod_network CIDR: print "NETWORK GATEWAY" (host bits masked, gateway = first address); fail, silently,
+# unless CIDR is an IPv4 network of /29 or larger.
+pod_network() {
+  python3 - "$1" <<'PY' 2>/dev/null
+import ipaddress, sys
+net = ipaddress.ip_network(sys.argv[1], strict=False)
+if net.version != 4 or net.num_addresses < 8:
+    sys.exit(1)
+print(net, net.network_address + 1)
+PY
+}
+
+# other_node_clash BRIDGE POD_NET: fail, printing why, when another running tskube node on this host uses
+# BRIDGE or a pod network overlapping POD_NET (empty: not checked). The other nodes are found through
+# their containerd's command line (its config path tells their DATA_DIR, whose node.env has the facts).
+other_node_clash() {
+  local bridge=$1 net=$2 p other other_bridge other_cidr
+  for p in /proc/[0-9]*; do
+    other=$(tr '\0' ' ' 2>/dev/null <"$p/cmdline") || continue
+    case "$other" in *containerd\ --config\ */containerd/config.toml\ *) ;; *) continue ;; esac
+    other=${other#*containerd --config }; other=${other%/containerd/config.toml *}
+    [ "$other" != "$DATA_DIR" ] && [ -f "$other/node.env" ] || continue
+    other_bridge=$(awk -F= '$1 == "CNI_BRIDGE" { print $2 }' "$other/node.env")
+    other_cidr=$(awk -F= '$1 == "POD_CIDR" { print $2 }' "$other/node.env")
+    if [ "$other_bridge" = "$bridge" ]; then echo "bridge $bridge is used by the node in $other: pick another --bridge"; return 1; fi
+    if [ -n "$net" ] && [ -n "$other_cidr" ] && python3 -c 'import ipaddress as i, sys; sys.exit(0 if i.ip_network(sys.argv[1]).overlaps(i.ip_network(sys.argv[2])) else 1)' "$net" "$other_cidr" 2>/dev/null; then
+      echo "pod CIDR $net overlaps $other_cidr of the node in $other: pick another --pod-cidr (or --cluster-cidr)"; return 1
+    fi
+  done
+}
+
+# write_cni_network NETWORK BRIDGE POD_NET GATEWAY: the node's CNI conflist (bridge with gateway, masquerade
+# and hairpin, host-local IPAM, portmap, loopback); earlier networks' files go (containerd loads the first
+# file by name). Succeeds only when the file changed. containerd watches the directory: no restart needed.
+write_cni_network() {
+  local network=$1 bridge=$2 net=$3 gateway=$4 f
+  rm -f "$CNI_CONF_DIR"/*.conflist.new
+  for f in "$CNI_CONF_DIR"/10-*.conflist; do
+    [ -e "$f" ] && [ "$f" != "$CNI_CONF_DIR/10-$network.conflist" ] && rm -f "$f"
+  done
+  write_if_changed "$CNI_CONF_DIR/10-$network.conflist" <<EOF
+{
+  "cniVersion": "0.4.0",
+  "name": "$network",
+  "plugins": [
+    {
+      "type": "bridge",
+      "bridge": "$bridge",
+      "isGateway": true,
+      "ipMasq": true,
+      "hairpinMode": true,
+      "ipam": {
+        "type": "host-local",
+        "dataDir": "$CNI_IPAM_DIR",
+        "ranges": [[{ "subnet": "$net", "gateway": "$gateway" }]],
+        "routes": [{ "dst": "0.0.0.0/0" }]
+      }
+    },
+    { "type": "portmap", "capabilities": { "portMappings": true } },
+    { "type": "loopback" }
+  ]
+}
+EOF
+}

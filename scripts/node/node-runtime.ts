@@ -5,9 +5,12 @@ import { fileURLToPath } from 'node:url';
 
 const SETUP = fileURLToPath(new URL('./setup.sh', import.meta.url));
 const TEARDOWN = fileURLToPath(new URL('./teardown.sh', import.meta.url));
+const CNI_CONFIG = fileURLToPath(new URL('./cni-config.sh', import.meta.url));
 
 export interface SetupOptions {
   podCidr?: string;
+  /** No CNI network until the kubelet knows the Node's podCIDR ({@link configureNodeCni}); ignored when podCidr is given. */
+  noPodCidr?: boolean;
   bridge?: string;
   cgroupRoot?: string;
   /** Do not tag busybox as docker.io/library/busybox:latest. */
@@ -57,11 +60,21 @@ function run(script: string, args: string[], timeoutMs: number): Promise<ScriptR
 export async function setupNode(dataDir: string, options: SetupOptions = {}): Promise<ScriptResult & { env: NodeEnv }> {
   const args = [dataDir];
   if (options.podCidr) args.push('--pod-cidr', options.podCidr);
+  else if (options.noPodCidr) args.push('--no-pod-cidr');
   if (options.bridge) args.push('--bridge', options.bridge);
   if (options.cgroupRoot) args.push('--cgroup-root', options.cgroupRoot);
   if (options.noBusyboxAlias) args.push('--no-busybox-alias');
   const result = await run(SETUP, args, options.timeoutMs ?? 600_000);
   return { ...result, env: await readNodeEnv(dataDir) };
+}
+
+/**
+ * Write (or rewrite) the node's CNI network for `podCidr` (scripts/node/cni-config.sh) and record it in
+ * node.env; containerd picks the file up without a restart. Root only; rejects with the script's output
+ * when the CIDR is invalid or overlaps another running node's on this host.
+ */
+export function configureNodeCni(dataDir: string, podCidr: string, timeoutMs = 30_000): Promise<ScriptResult> {
+  return run(CNI_CONFIG, [dataDir, '--pod-cidr', podCidr], timeoutMs);
 }
 
 /** Stop the node runtime under `dataDir` and clean the host; `purge` also deletes what setup wrote. Never rejects on leftovers. */

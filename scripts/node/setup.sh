@@ -1,9 +1,10 @@
 #!/bin/bash
 # Make this machine a tskube node: a private containerd (CRI) with CNI and offline-built images under DATA_DIR.
 #
-# usage: scripts/node/setup.sh DATA_DIR [--pod-cidr CIDR] [--bridge NAME] [--cgroup-root NAME] [--no-busybox-alias]
+# usage: scripts/node/setup.sh DATA_DIR [--pod-cidr CIDR | --no-pod-cidr] [--bridge NAME] [--cgroup-root NAME] [--no-busybox-alias]
 #
 #   --pod-cidr CIDR     pod addresses handed out on this node (default 10.88.0.0/16)
+#   --no-pod-cidr       no CNI network yet: the kubelet writes it (cni-config.sh) once the Node has a podCIDR
 #   --bridge NAME       Linux bridge the pods attach to, also the CNI network name (default tskube0)
 #   --cgroup-root NAME  top cgroup the kubelet puts pods under, removed by teardown.sh (default kubepods)
 #   --no-busybox-alias  do not also tag the busybox image docker.io/library/busybox:latest
@@ -30,10 +31,11 @@ ARG_DATA_DIR=
 while [ $# -gt 0 ]; do
   case "$1" in
     --pod-cidr) POD_CIDR=${2:?--pod-cidr needs a value}; shift 2 ;;
+    --no-pod-cidr) POD_CIDR=; shift ;;
     --bridge) BRIDGE=${2:?--bridge needs a value}; shift 2 ;;
     --cgroup-root) CGROUP_ROOT=${2:?--cgroup-root needs a value}; shift 2 ;;
     --no-busybox-alias) BUSYBOX_ALIAS=; shift ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     -*) die "unknown option $1" ;;
     *) [ -z "$ARG_DATA_DIR" ] || die "only one DATA_DIR may be given"; ARG_DATA_DIR=$1; shift ;;
   esac
@@ -46,17 +48,12 @@ node_layout "$ARG_DATA_DIR" || exit 1
 # A unix socket path is limited to 107 bytes; containerd adds ".ttrpc" for its second socket.
 [ ${#CTRD_SOCKET} -le 100 ] || die "DATA_DIR is too long: $CTRD_SOCKET.ttrpc must fit in a unix socket path (107 bytes)"
 
-read -r POD_NET POD_GATEWAY < <(python3 - "$POD_CIDR" <<'PY'
-import ipaddress, sys
-try:
-    net = ipaddress.ip_network(sys.argv[1], strict=False)
-except ValueError as e:
-    sys.exit(f'setup: error: --pod-cidr: {e}')
-if net.version != 4 or net.num_addresses < 8:
-    sys.exit('setup: error: --pod-cidr must be an IPv4 network of /29 or larger')
-print(net, net.network_address + 1)
-PY
-) || exit 1
+# --no-pod-cidr on a node whose kubelet already wrote its podCIDR keeps that one.
+[ -n "$POD_CIDR" ] || POD_CIDR=$(node_env_get POD_CIDR)
+POD_NET= POD_GATEWAY=
+if [ -n "$POD_CIDR" ]; then
+  read -r POD_NET POD_GATEWAY < <(pod_network "$POD_CIDR") || die "--pod-cidr $POD_CIDR: an IPv4 network of /29 or larger is needed"
+fi
 SANDBOX_IMAGE=localhost/pause:3.9
 BUSYBOX_IMAGE=localhost/busybox:latest
 
@@ -85,26 +82,14 @@ done
 
 # ---- 2. directories, snapshotter, network parameters ---------------------------------------------------
 NETWORK=$BRIDGE
-if ip -4 -o addr show dev "$BRIDGE" >/dev/null 2>&1; then
+if [ -n "$POD_NET" ] && ip -4 -o addr show dev "$BRIDGE" >/dev/null 2>&1; then
   have=$(ip -4 -o addr show dev "$BRIDGE" | awk '{print $4}')
   if [ -n "$have" ] && [ "$have" != "$POD_GATEWAY/${POD_NET#*/}" ]; then
     die "bridge $BRIDGE already exists with address $have, not $POD_GATEWAY/${POD_NET#*/}: another node uses it (pick --bridge) or run teardown.sh"
   fi
 fi
-# Two nodes on one host must not share a bridge or overlap their pod networks: look at the other
-# running tskube containerds (their config path tells their DATA_DIR, whose node.env has the facts).
-for p in /proc/[0-9]*; do
-  other=$(tr '\0' ' ' 2>/dev/null <"$p/cmdline") || continue
-  case "$other" in *containerd\ --config\ */containerd/config.toml\ *) ;; *) continue ;; esac
-  other=${other#*containerd --config }; other=${other%/containerd/config.toml *}
-  [ "$other" != "$DATA_DIR" ] && [ -f "$other/node.env" ] || continue
-  other_bridge=$(awk -F= '$1 == "CNI_BRIDGE" { print $2 }' "$other/node.env")
-  other_cidr=$(awk -F= '$1 == "POD_CIDR" { print $2 }' "$other/node.env")
-  [ "$other_bridge" != "$BRIDGE" ] || die "bridge $BRIDGE is used by the node in $other: pick another --bridge"
-  if [ -n "$other_cidr" ] && python3 -c 'import ipaddress as i, sys; sys.exit(0 if i.ip_network(sys.argv[1]).overlaps(i.ip_network(sys.argv[2])) else 1)' "$POD_NET" "$other_cidr" 2>/dev/null; then
-    die "pod CIDR $POD_NET overlaps $other_cidr of the node in $other: pick another --pod-cidr"
-  fi
-done
+# Two nodes on one host must not share a bridge or overlap their pod networks.
+clash=$(other_node_clash "$BRIDGE" "$POD_NET") || die "$clash"
 
 mkdir -p "$CTRD_DIR"/{root,state,runc,opt} "$CNI_CONF_DIR" "$CNI_IPAM_DIR" "$IMAGES_DIR"
 chmod 0711 "$CTRD_DIR"
@@ -122,46 +107,16 @@ if [ -z "$SNAPSHOTTER" ]; then
   rm -rf "$probe"
 fi
 
-step "layout ready under $DATA_DIR (snapshotter $SNAPSHOTTER, pods $POD_NET on $BRIDGE)"
-
-# write_if_changed FILE: replace FILE with stdin when the content differs; succeed only when it changed.
-write_if_changed() {
-  local tmp="$1.new"
-  cat >"$tmp"
-  if [ -f "$1" ] && cmp -s "$tmp" "$1"; then rm -f "$tmp"; return 1; fi
-  mv "$tmp" "$1"
-}
+step "layout ready under $DATA_DIR (snapshotter $SNAPSHOTTER, pods ${POD_NET:-(podCIDR from the Node)} on $BRIDGE)"
 
 # ---- 3. CNI network: bridge + host-local IPAM, portmap for hostPorts, loopback -------------------------
 # containerd watches the conf dir, so rewriting this file (a new podCIDR) needs no restart.
-rm -f "$CNI_CONF_DIR"/*.conflist.new
-# a network written under an earlier --bridge would win (containerd loads the first file by name)
-for f in "$CNI_CONF_DIR"/10-*.conflist; do
-  [ -e "$f" ] && [ "$f" != "$CNI_CONF_DIR/10-$NETWORK.conflist" ] && rm -f "$f"
-done
-write_if_changed "$CNI_CONF_DIR/10-$NETWORK.conflist" <<EOF && step "wrote CNI network $NETWORK" || true
-{
-  "cniVersion": "0.4.0",
-  "name": "$NETWORK",
-  "plugins": [
-    {
-      "type": "bridge",
-      "bridge": "$BRIDGE",
-      "isGateway": true,
-      "ipMasq": true,
-      "hairpinMode": true,
-      "ipam": {
-        "type": "host-local",
-        "dataDir": "$CNI_IPAM_DIR",
-        "ranges": [[{ "subnet": "$POD_NET", "gateway": "$POD_GATEWAY" }]],
-        "routes": [{ "dst": "0.0.0.0/0" }]
-      }
-    },
-    { "type": "portmap", "capabilities": { "portMappings": true } },
-    { "type": "loopback" }
-  ]
-}
-EOF
+if [ -n "$POD_NET" ]; then
+  write_cni_network "$NETWORK" "$BRIDGE" "$POD_NET" "$POD_GATEWAY" && step "wrote CNI network $NETWORK" || true
+else
+  rm -f "$CNI_CONF_DIR"/10-*.conflist
+  step "no CNI network yet: the kubelet writes it once the Node has a podCIDR (cni-config.sh)"
+fi
 
 # ---- 4. containerd configuration ----------------------------------------------------------------------
 config_changed=no
