@@ -8,7 +8,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['server/**/*.test.ts', 'kubeconfig/**/*.test.ts', 'cli/**/*.test.ts', 'controllers/**/*.test.ts', 'scheduler/**/*.test.ts', 'proxy/**/*.test.ts'],
+          include: ['server/**/*.test.ts', 'kubeconfig/**/*.test.ts', 'cli/**/*.test.ts', 'controllers/**/*.test.ts', 'scheduler/**/*.test.ts', 'proxy/**/*.test.ts', 'dns/**/*.test.ts'],
           testTimeout: 30_000,
           hookTimeout: 120_000,
         },

@@ -24,7 +24,11 @@ export async function setup(project: TestProject): Promise<void> {
     etcd = await startEtcdCluster();
     storage.push('--storage', etcd.url);
   }
-  child = spawn(process.execPath, ['bin/tskube.mjs', 'up', '--data-dir', dataDir, '--port', '0', '--no-kubelet', ...storage], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // Cluster DNS (issue 8): a /20 of 10.96.0.0/12 of its own per run, so that concurrent runs' kube-proxies (one host, one
+  // nat table) never DNAT the same clusterIP, kube-dns's 10th address included, to another run's endpoints.
+  const r = Math.floor(Math.random() * 256);
+  const serviceRange = ['--service-cluster-ip-range', `10.${96 + (r >> 4)}.${(r & 15) * 16}.0/20`];
+  child = spawn(process.execPath, ['bin/tskube.mjs', 'up', '--data-dir', dataDir, '--port', '0', '--no-kubelet', ...storage, ...serviceRange], { stdio: ['ignore', 'pipe', 'inherit'] });
   const kubeconfig = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('tskube up did not print its KUBECONFIG within 60 s')), 60_000);
     let out = '';

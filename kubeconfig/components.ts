@@ -10,6 +10,8 @@ import { CLUSTER_NAME } from './index.ts';
 export interface ComponentKubeconfigs {
   controllerManager: string;
   scheduler: string;
+  /** Cluster DNS (issue 8): user system:kube-dns, bound to ClusterRole system:coredns by the bootstrap policy. */
+  dns: string;
   /** Node name → kubeconfig path (user system:node:<name>, group system:nodes). */
   nodes: Record<string, string>;
 }
@@ -43,7 +45,7 @@ function reusable(path: string, caPem: string, user: string, groups: readonly st
 /**
  * Makes sure `<dataDir>` holds a kubeconfig with its own client certificate (signed by the cluster CA) for each
  * component: `controller-manager.kubeconfig` (system:kube-controller-manager), `scheduler.kubeconfig`
- * (system:kube-scheduler) and `kubelet-<node>.kubeconfig` (system:node:<node>, group system:nodes), all pointing
+ * (system:kube-scheduler), `kube-dns.kubeconfig` (system:kube-dns) and `kubelet-<node>.kubeconfig` (system:node:<node>, group system:nodes), all pointing
  * at `serverUrl`. Certificates are reused across restarts while valid; files are written 0600 and only when
  * their content changes. Requires the cluster PKI (ensureAdminAccess) to exist.
  */
@@ -52,6 +54,7 @@ export async function ensureComponentKubeconfigs(dataDir: string, serverUrl: str
   const ids: Identity[] = [
     { file: 'controller-manager.kubeconfig', user: 'system:kube-controller-manager', groups: [] },
     { file: 'scheduler.kubeconfig', user: 'system:kube-scheduler', groups: [] },
+    { file: 'kube-dns.kubeconfig', user: 'system:kube-dns', groups: [] },
     ...nodeNames.map((n) => ({ file: `kubelet-${n}.kubeconfig`, user: `system:node:${n}`, groups: ['system:nodes'] })),
   ];
   const paths: string[] = [];
@@ -64,6 +67,7 @@ export async function ensureComponentKubeconfigs(dataDir: string, serverUrl: str
   return {
     controllerManager: paths[0],
     scheduler: paths[1],
-    nodes: Object.fromEntries(nodeNames.map((n, i) => [n, paths[2 + i]])),
+    dns: paths[2],
+    nodes: Object.fromEntries(nodeNames.map((n, i) => [n, paths[3 + i]])),
   };
 }

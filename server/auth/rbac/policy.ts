@@ -107,6 +107,8 @@ const clusterRoleSpecs: RoleSpec[] = [
     ],
   },
   { name: 'system:kube-dns', rules: [rule(['list', 'watch'], [''], ['endpoints', 'services']), rule(['list', 'watch'], ['discovery.k8s.io'], ['endpointslices'])] },
+  // cluster DNS (issue 8): the ClusterRole of upstream's CoreDNS add-on, bound to its service account and to tskube's DNS user.
+  { name: 'system:coredns', rules: [rule(['list', 'watch'], [''], ['endpoints', 'services', 'pods', 'namespaces']), rule(['list', 'watch'], ['discovery.k8s.io'], ['endpointslices'])] },
   { name: 'system:auth-delegator', rules: [rule(['create'], ['authentication.k8s.io'], ['tokenreviews']), rule(['create'], ['authorization.k8s.io'], ['subjectaccessreviews'])] },
   { name: 'system:service-account-issuer-discovery', rules: [urls(['get'], ['/.well-known/openid-configuration', '/.well-known/openid-configuration/', '/openid/v1/jwks', '/openid/v1/jwks/'])] },
   {
@@ -282,6 +284,7 @@ export function bootstrapClusterRoleBindings(): KubeObject[] {
     clusterBinding('system:node-proxier', 'system:node-proxier', [user('system:kube-proxy')]),
     clusterBinding('system:kube-controller-manager', 'system:kube-controller-manager', [user('system:kube-controller-manager')]),
     clusterBinding('system:kube-dns', 'system:kube-dns', [{ kind: 'ServiceAccount', name: 'kube-dns', namespace: 'kube-system' }]),
+    clusterBinding('system:coredns', 'system:coredns', [{ kind: 'ServiceAccount', name: 'coredns', namespace: 'kube-system' }, user('system:kube-dns')]), // cluster DNS (issue 8)
     clusterBinding('system:kube-scheduler', 'system:kube-scheduler', [user('system:kube-scheduler')]),
     clusterBinding('system:volume-scheduler', 'system:volume-scheduler', [user('system:kube-scheduler')]),
     clusterBinding('system:node', 'system:node', []),
@@ -310,11 +313,14 @@ export function bootstrapNamespacedPolicy(): { roles: KubeObject[]; bindings: Ku
       role('extension-apiserver-authentication-reader', [rule(['get', 'list', 'watch'], [''], ['configmaps'], ['extension-apiserver-authentication'])]),
       role('system::leader-locking-kube-controller-manager', [rule(['watch'], [''], ['configmaps']), rule(['get', 'update'], [''], ['configmaps'], ['kube-controller-manager'])]),
       role('system::leader-locking-kube-scheduler', [rule(['watch'], [''], ['configmaps']), rule(['get', 'update'], [''], ['configmaps'], ['kube-scheduler'])]),
+      // cluster DNS (issue 8): tskube's DNS keeps the kube-dns Service and its Endpoints/EndpointSlice pointing at itself.
+      role('system:tskube:kube-dns-publisher', [rule(['get', 'create', 'update'], [''], ['services', 'endpoints']), rule(['get', 'create', 'update'], ['discovery.k8s.io'], ['endpointslices'])]),
     ],
     bindings: [
       binding('system::extension-apiserver-authentication-reader', 'extension-apiserver-authentication-reader', [{ kind: 'User', name: 'system:kube-controller-manager' }, { kind: 'User', name: 'system:kube-scheduler' }]),
       binding('system::leader-locking-kube-controller-manager', 'system::leader-locking-kube-controller-manager', [{ kind: 'User', name: 'system:kube-controller-manager' }, { kind: 'ServiceAccount', name: 'kube-controller-manager', namespace: ns }]),
       binding('system::leader-locking-kube-scheduler', 'system::leader-locking-kube-scheduler', [{ kind: 'User', name: 'system:kube-scheduler' }, { kind: 'ServiceAccount', name: 'kube-scheduler', namespace: ns }]),
+      binding('system:tskube:kube-dns-publisher', 'system:tskube:kube-dns-publisher', [{ kind: 'User', name: 'system:kube-dns' }]), // cluster DNS (issue 8)
     ],
   };
 }
