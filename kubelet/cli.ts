@@ -15,7 +15,8 @@ export const KUBELET_USAGE = `Usage: tskube kubelet --kubeconfig FILE [flags]
   --node-name NAME           default: the host name
   --data-dir DIR             node runtime dir (scripts/node/setup.sh DATA_DIR; default ./.tskube/node)
   --setup                    run scripts/node/setup.sh DATA_DIR first (root)
-  --pod-cidr CIDR --bridge NAME --cgroup-root NAME   set-up parameters (several nodes on one host)
+  --pod-cidr CIDR --bridge NAME --cgroup-root NAME   set-up parameters (several nodes on one host);
+                             without --pod-cidr the Node's podCIDR from node IPAM configures the pod network
   --containerd-socket PATH   default: from DATA_DIR/node.env
   --cluster-dns IP --cluster-domain D   pod DNS (default: the host's resolv.conf)
   --port PORT                kubelet HTTPS port (default 0: any)
@@ -42,7 +43,7 @@ export async function runKubeletCommand(args: string[]): Promise<void> {
   const dataDir = resolve(flags.values.get('data-dir') ?? './.tskube/node');
   const log = createLogger('kubelet');
   if (flags.booleans.has('setup')) {
-    await setupNode(dataDir, { podCidr: flags.values.get('pod-cidr'), bridge: flags.values.get('bridge'), cgroupRoot: flags.values.get('cgroup-root') });
+    await setupNode(dataDir, { podCidr: flags.values.get('pod-cidr'), noPodCidr: true, bridge: flags.values.get('bridge'), cgroupRoot: flags.values.get('cgroup-root') });
   }
   const kubelet = await startKubelet({
     kubeconfig: resolve(kubeconfig), log, dataDir,
@@ -57,18 +58,18 @@ export async function runKubeletCommand(args: string[]): Promise<void> {
 
 /**
  * The kubelet of `tskube up`: when root, sets up the node runtime under `<dataDir>/node` and starts one
- * kubelet named after the host. Resolves undefined (with a warning) when not root or set-up fails, so the
+ * kubelet named after the host (pods' ClusterFirst DNS: `dns.clusterDNS`, when the cluster DNS runs). Resolves undefined (with a warning) when not root or set-up fails, so the
  * control plane still comes up.
  */
-export async function startUpKubelet(dataDir: string, kubeconfig: string, log: Logger): Promise<RunningKubelet | undefined> {
+export async function startUpKubelet(dataDir: string, kubeconfig: string, log: Logger, dns: { clusterDNS?: string; clusterDomain?: string } = {}): Promise<RunningKubelet | undefined> {
   if (process.getuid?.() !== 0) {
     log.warn('not starting a kubelet: containerd, runc and CNI need root (use --no-kubelet to silence this)');
     return undefined;
   }
   const nodeDir = resolve(dataDir, 'node');
   try {
-    await setupNode(nodeDir);
-    return await startKubelet({ kubeconfig, log: log.child('kubelet'), dataDir: nodeDir, nodeName: hostname() });
+    await setupNode(nodeDir, { noPodCidr: true }); // the Node's podCIDR comes from node IPAM (--cluster-cidr)
+    return await startKubelet({ kubeconfig, log: log.child('kubelet'), dataDir: nodeDir, nodeName: hostname(), ...dns }); // dns: cluster DNS (issue 8)
   } catch (e: unknown) {
     log.error('kubelet not started', { error: e instanceof Error ? e.message : String(e) });
     return undefined;

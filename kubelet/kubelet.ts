@@ -3,20 +3,24 @@ import { mkdirSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
-import { ApiClient, EventRecorder, Informer, isNotFound, Resources, type KubeObject } from '../controllers/runtime/index.ts';
+import { ApiClient, EventRecorder, Informer, isNotFound, Resources, SharedInformerFactory, type KubeObject } from '../controllers/runtime/index.ts';
 import { CriClient } from './cri/client.ts';
 import { BackoffTracker } from './backoff.ts';
 import type { KubeletContext } from './context.ts';
-import type { ConfigSource } from './env.ts';
+import { ContainerConfigError, type ConfigSource } from './env.ts';
+import type { ServiceLike } from './service-env.ts';
 import { NodeAgent, KUBELET_VERSION } from './node-status.ts';
 import { hostResolvConf } from './pod-config.ts';
+import { fieldPathOf } from './pod-actions.ts';
 import { PodWorker } from './pod-worker.ts';
+import { Limiter } from './limiter.ts';
 import { ProbeManager } from './probes.ts';
 import { RuntimeCache } from './runtime-cache.ts';
 import { startKubeletServer } from './server.ts';
 import type { Pod } from './types.ts';
 import type { VolumeSource } from './volumes.ts';
 import { readNodeEnv } from '../scripts/node/node-runtime.ts';
+import { ensurePodNetwork } from './pod-cidr.ts';
 import type { Logger } from '../server/log.ts';
 
 export interface KubeletOptions {
@@ -29,6 +33,7 @@ export interface KubeletOptions {
   containerdSocket?: string;
   /** The node runtime's DATA_DIR (scripts/node/setup.sh): logs, volumes and node.env live there. */
   dataDir: string;
+  /** Declared at registration; without it (and none in node.env) the Node's podCIDR from node IPAM configures the CNI network. */
   podCIDR?: string;
   clusterDNS?: string;
   clusterDomain?: string;
@@ -40,6 +45,11 @@ export interface KubeletOptions {
   registerWithTaints?: Array<{ key: string; value?: string; effect: string }>;
   /** PLEG relist period (default 1 s). */
   relistMs?: number;
+  /**
+   * RunPodSandbox calls at once (default: twice the host's CPU count; 0: no cap). Sandboxes (network set-up, pause
+   * container) are mostly CPU-bound: a burst of pods started all at once finishes each later (scripts/bench/pods.ts).
+   */
+  parallelSandboxStarts?: number;
 }
 
 const STATUS_PERIOD_MS = 10_000;
@@ -105,6 +115,15 @@ function apiSource(client: ApiClient): ConfigSource & VolumeSource {
   };
 }
 
+/** The cached Services; waits (up to 10 s) for their first list, then fails as upstream does. */
+async function serviceList(services: Informer<ServiceLike & KubeObject>): Promise<readonly ServiceLike[]> {
+  if (!services.hasSynced()) {
+    const timeout = AbortSignal.timeout(10_000);
+    if (!(await services.waitForSync(timeout))) throw new ContainerConfigError('services have not yet been read at least once, cannot construct envvars');
+  }
+  return services.lister.list();
+}
+
 export interface RunningKubelet {
   nodeName: string;
   /** Port of the kubelet's HTTPS server. */
@@ -125,7 +144,7 @@ export async function startKubelet(opts: KubeletOptions): Promise<RunningKubelet
   const env = await readNodeEnv(opts.dataDir).catch(() => undefined);
   const socket = opts.containerdSocket ?? env?.containerdSocket;
   if (!socket) throw new Error(`no CRI socket: give --containerd-socket or run scripts/node/setup.sh ${opts.dataDir}`);
-  const podCIDR = opts.podCIDR ?? env?.podCidr;
+  const podCIDR = opts.podCIDR || env?.podCidr || undefined;
   const kc = new KubeConfig();
   kc.loadFromFile(opts.kubeconfig);
   const client = new ApiClient(kc, { userAgent: `kubelet/${KUBELET_VERSION} (linux/${process.arch === 'x64' ? 'amd64' : process.arch}) kubernetes` });
@@ -143,18 +162,25 @@ export async function startKubelet(opts: KubeletOptions): Promise<RunningKubelet
   mkdirSync(logRoot, { recursive: true });
 
   const ctx: KubeletContext = {
-    client, cri, cache, probes, backoff: new BackoffTracker(), recorder, config: apiSource(client), log, nodeName,
+    client, cri, cache, probes, backoff: new BackoffTracker(), recorder, config: { ...apiSource(client), services: () => serviceList(services) }, log, nodeName,
     hostIP: host.internalIP, kubeletRoot, logRoot, cgroupRoot: env?.cgroupRoot || 'kubepods',
     dns: { clusterDNS: opts.clusterDNS, clusterDomain: opts.clusterDomain ?? 'cluster.local', hostResolv: hostResolvConf() },
     memoryCapacityBytes: host.memoryBytes,
+    sandboxStarts: new Limiter(opts.parallelSandboxStarts ?? 2 * os.cpus().length),
     allocatable: { cpuMilli: host.cpus * 1000, memoryBytes: Math.max(0, host.memoryBytes - 100 * 1024 * 1024), ephemeralStorageBytes: Math.floor(host.ephemeralStorageBytes * 0.9) },
   };
 
   const pods = new Informer<Pod>(client, Resources.Pod as never, { fieldSelector: `spec.nodeName=${nodeName}`, log });
+  // Services of every namespace, for the service link variables of containers (as upstream's kubelet's service lister).
+  const informers = new SharedInformerFactory(client, { log });
+  const services = informers.informerOf(Resources.Service as never) as unknown as Informer<ServiceLike & KubeObject>;
   const server = await startKubeletServer({ ctx, pods: pods.lister, port: opts.port ?? 0, bind: opts.nodeIP ?? '0.0.0.0', kubeconfig: kc, log });
   serverPort = server.port;
 
   await node.register();
+  // podCIDR (issue 7): the CNI network follows the Node's spec.podCIDR (from node IPAM when none was declared), in the background.
+  const podNetworkStop = new AbortController();
+  const podNetwork = env ? ensurePodNetwork({ client, cri, nodeName, dataDir: opts.dataDir, configured: env.podCidr || undefined, log, signal: podNetworkStop.signal }) : Promise.resolve(undefined);
   await Promise.all([node.tick(), node.renewLease()]);
   await cache.refresh();
 
@@ -206,9 +232,10 @@ export async function startKubelet(opts: KubeletOptions): Promise<RunningKubelet
   probes.onChange = poke;
   probes.onFailure = (t, _kind, message) => {
     const w = workers.get(t.podUid);
-    if (w?.pod) recorder.event({ ...w.pod, kind: 'Pod', apiVersion: 'v1' }, 'Warning', 'Unhealthy', message);
+    if (w?.pod) recorder.event({ ...w.pod, kind: 'Pod', apiVersion: 'v1' }, 'Warning', 'Unhealthy', message, fieldPathOf(w.pod, t.container));
   };
   pods.start();
+  informers.start();
 
   const timers: NodeJS.Timeout[] = [];
   const every = (ms: number, fn: () => Promise<void> | void): void => {
@@ -230,10 +257,13 @@ export async function startKubelet(opts: KubeletOptions): Promise<RunningKubelet
     if (stopped) return;
     stopped = true;
     for (const t of timers) clearInterval(t);
+    podNetworkStop.abort();
+    await podNetwork;
     cache.stop();
     probes.stopAll();
     await syncTimer.catch(() => undefined);
     await pods.stop();
+    await informers.shutdown();
     await Promise.race([Promise.all([...workers.values()].map((w) => w.stop())), new Promise((r) => setTimeout(r, 5000).unref())]);
     await recorder.flush();
     await server.close();
