@@ -3,7 +3,8 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { ApiClient, SharedInformerFactory, Resources, type KubeObject } from '../controllers/runtime/index.ts';
 import { createLogger, type Logger } from '../server/log.ts';
 import { Forwarder } from './forward.ts';
-import { dnsServiceIP, ensureKubeDnsService, nodeIPFromDefaultRoute } from './kube-dns-service.ts';
+import { dnsServiceIP, ensureKubeDnsService } from './kube-dns-service.ts';
+import { defaultRouteIPv4 } from '../server/host-address.ts';
 import { RecordTable, type DnsEndpointSlice, type DnsService } from './records.ts';
 import { listen, Resolver } from './server.ts';
 
@@ -76,7 +77,7 @@ export async function startDns(opts: DnsOptions): Promise<RunningDns> {
   }
   resolver.setTable(build());
 
-  const nodeIP = nodeIPFromDefaultRoute();
+  const nodeIP = defaultRouteIPv4();
   const host = opts.host ?? nodeIP ?? '0.0.0.0';
   let listeners;
   try {

@@ -1,36 +1,11 @@
 // The `kube-dns` Service in kube-system (upstream's name and labels) and its Endpoints + EndpointSlice, pointing at this DNS server.
-import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { networkInterfaces } from 'node:os';
 import { isNotFound, type ApiClient, type KubeObject } from '../controllers/runtime/index.ts';
 
 export const KUBE_DNS_NAMESPACE = 'kube-system';
 export const KUBE_DNS_NAME = 'kube-dns';
 const LABELS = { 'k8s-app': 'kube-dns', 'kubernetes.io/cluster-service': 'true', 'kubernetes.io/name': 'CoreDNS' };
 const MANAGED_BY = 'tskube-dns';
-
-/** The interface of the IPv4 default route in a /proc/net/route text (the lowest metric wins), if any. */
-export function defaultRouteInterface(procNetRoute: string): string | undefined {
-  let best: { iface: string; metric: number } | undefined;
-  for (const line of procNetRoute.split('\n').slice(1)) {
-    const f = line.trim().split(/\s+/);
-    if (f.length < 8 || f[1] !== '00000000' || f[7] !== '00000000') continue;
-    const metric = Number(f[6]);
-    if (!best || metric < best.metric) best = { iface: f[0]!, metric };
-  }
-  return best?.iface;
-}
-
-/** The node's IP: the first IPv4 address of the default route's interface; undefined without a default route. */
-export function nodeIPFromDefaultRoute(): string | undefined {
-  let iface: string | undefined;
-  try {
-    iface = defaultRouteInterface(readFileSync('/proc/net/route', 'utf8'));
-  } catch {
-    return undefined;
-  }
-  return iface ? networkInterfaces()[iface]?.find((a) => a.family === 'IPv4' && !a.internal)?.address : undefined;
-}
 
 /** kubeadm's choice: the 10th address of the service range, from the `kubernetes` Service's IP (the 1st). */
 export function dnsServiceIP(kubernetesServiceIP: string): string | undefined {

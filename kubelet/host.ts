@@ -1,6 +1,7 @@
 // Facts about the machine a kubelet runs on: capacity, addresses and the node's system info, read from /proc, /sys and os.
 import { readFileSync, statfsSync } from 'node:fs';
 import os from 'node:os';
+import { hostIPv4 } from '../server/host-address.ts';
 
 export interface HostInfo {
   hostname: string;
@@ -36,19 +37,6 @@ function osImage(): string {
   return m?.[1] ?? 'Linux';
 }
 
-/**
- * The first IPv4 address of a real interface: not loopback and not one of the virtual interfaces
- * container networking creates (bridges, veths), which come and go with pods.
- */
-export function pickInternalIP(interfaces: NodeJS.Dict<os.NetworkInterfaceInfo[]> = os.networkInterfaces()): string {
-  const virtual = /^(lo|veth|tskube|cni|docker|br-|flannel|cali|virbr|kube)/;
-  for (const [name, addrs] of Object.entries(interfaces)) {
-    if (virtual.test(name)) continue;
-    for (const a of addrs ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
-  }
-  return '127.0.0.1';
-}
-
 /** Memory from /proc/meminfo (MemTotal), falling back to os.totalmem(). */
 function memoryBytes(): number {
   const m = /^MemTotal:\s+(\d+) kB$/m.exec(readTrimmed('/proc/meminfo'));
@@ -67,7 +55,7 @@ export function readHostInfo(dataDir: string): HostInfo {
   const machineID = readTrimmed('/etc/machine-id') || readTrimmed('/var/lib/dbus/machine-id');
   return {
     hostname: os.hostname().toLowerCase(),
-    internalIP: pickInternalIP(),
+    internalIP: hostIPv4(),
     cpus: os.cpus().length,
     memoryBytes: memoryBytes(),
     ephemeralStorageBytes,

@@ -1,7 +1,7 @@
 // The `kubernetes` Service in default with its Endpoints and EndpointSlice: upstream's endpoint reconciler, run at start.
-import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { networkInterfaces } from 'node:os';
+import type { NetworkInterfaceInfo } from 'node:os';
+import { hostIPv4 } from '../host-address.ts';
 import type { GenericStore } from './store.ts';
 import type { Catalogue } from './catalogue.ts';
 import type { KubeObject } from './types.ts';
@@ -17,25 +17,9 @@ export interface KubernetesServiceOptions {
   apiserverPort: number;
 }
 
-/**
- * Upstream's default --advertise-address: the bind address when it is a specific one, else the IPv4 of the
- * interface holding the default route (/proc/net/route), else the first non-internal IPv4, else 127.0.0.1.
- * Never throws.
- */
-export function defaultAdvertiseAddress(bind: string, routes = readRoutes(), ifaces = networkInterfaces()): string {
-  if (isIP(bind) === 4 && bind !== '0.0.0.0') return bind;
-  const v4 = (name: string): string | undefined => ifaces[name]?.find((a) => a.family === 'IPv4' && !a.internal)?.address;
-  // /proc/net/route: Iface Destination Gateway Flags ...; the default route has destination 00000000.
-  const byDefault = routes.split('\n').slice(1).map((l) => l.trim().split(/\s+/)).filter((f) => f[1] === '00000000').map((f) => v4(f[0]!)).find(Boolean);
-  return byDefault ?? Object.keys(ifaces).map(v4).find(Boolean) ?? '127.0.0.1';
-}
-
-function readRoutes(): string {
-  try {
-    return readFileSync('/proc/net/route', 'utf8');
-  } catch {
-    return '';
-  }
+/** Upstream's default --advertise-address: the bind address when it is a specific one, else the host's address. */
+export function defaultAdvertiseAddress(bind: string, routes?: string, ifaces?: NodeJS.Dict<NetworkInterfaceInfo[]>): string {
+  return isIP(bind) === 4 && bind !== '0.0.0.0' ? bind : hostIPv4(routes, ifaces);
 }
 
 const LABELS = { component: 'apiserver', provider: 'kubernetes' };
