@@ -12,6 +12,7 @@ import { startScheduler } from '../scheduler/index.ts';
 import { NODE_IPAM_FLAGS, nodeIpamSettings, normalizeNodeIpamArgs, runControllerManagerCommand } from '../controllers/cli.ts';
 import { startControllerManager } from '../controllers/manager.ts';
 import { runMigrateCommand } from './migrate.ts';
+import { runImageCommand } from './image.ts';
 import { hostname } from 'node:os';
 import { ensureComponentKubeconfigs } from '../kubeconfig/components.ts';
 import { runSimulateNodesCommand } from './simulate-nodes.ts';
@@ -34,6 +35,7 @@ Commands:
   controller-manager  Run the controller manager alone (--kubeconfig FILE)
   proxy        Run kube-proxy alone: iptables rules for Services (--kubeconfig FILE; root)
   dns          Run the cluster DNS alone (--kubeconfig FILE [--listen ADDR:PORT] [--cluster-domain D])
+  image        Import image tarballs into the node's containerd, or list its images (import FILE... | ls)
   migrate      Copy a cluster's state between storages (--from sqlite:DIR --to etcd://HOST:PORT)
   simulate-nodes  Register N simulated nodes for scale tests (--count N --kubeconfig FILE)
 
@@ -80,6 +82,9 @@ export async function main(argv: string[]): Promise<void> {
         return;
       case 'migrate':
         await runMigrateCommand(rest);
+        return;
+      case 'image':
+        await runImageCommand(rest);
         return;
       case 'down':
         await runDownCommand(rest);

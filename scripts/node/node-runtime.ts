@@ -82,6 +82,32 @@ export function teardownNode(dataDir: string, options: { purge?: boolean; timeou
   return run(TEARDOWN, options.purge ? [dataDir, '--purge'] : [dataDir], options.timeoutMs ?? 120_000);
 }
 
+/** containerd's namespace for images the CRI plugin (and so the kubelet) sees. */
+const CRI_NAMESPACE = 'k8s.io';
+
+function ctr(env: NodeEnv, args: string[], timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile('ctr', ['--address', env.containerdSocket, '--namespace', CRI_NAMESPACE, ...args], { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 16 * 1024 * 1024 },
+      (error, stdout, stderr) => (error ? reject(new Error(`ctr ${args.join(' ')}: ${(stderr || error.message).trim()}`, { cause: error })) : resolve(stdout)));
+  });
+}
+
+/**
+ * Import image tarballs (`docker save` or OCI image layout) into the node's containerd, where the kubelet finds them
+ * (ImageStatus) without a registry; resolves the image names the node holds afterwards. Rejects with ctr's message.
+ */
+export async function importImages(dataDir: string, tarballs: readonly string[], timeoutMs = 300_000): Promise<string[]> {
+  const env = await readNodeEnv(dataDir);
+  for (const file of tarballs) await ctr(env, ['images', 'import', '--snapshotter', env.snapshotter || 'overlayfs', file], timeoutMs);
+  return listImages(dataDir, env);
+}
+
+/** The image names in the node's containerd (the CRI namespace), sorted. */
+export async function listImages(dataDir: string, env?: NodeEnv): Promise<string[]> {
+  const out = await ctr(env ?? await readNodeEnv(dataDir), ['images', 'ls', '-q'], 30_000);
+  return out.split('\n').map((l) => l.trim()).filter(Boolean).sort();
+}
+
 /** Parse DATA_DIR/node.env (KEY=value lines); rejects when setup.sh has not written it. */
 export async function readNodeEnv(dataDir: string): Promise<NodeEnv> {
   const text = await readFile(`${dataDir.replace(/\/+$/, '')}/node.env`, 'utf8');
