@@ -29,9 +29,10 @@ function nodeJson(name: string): { spec?: { podCIDR?: string; podCIDRs?: string[
 
 const ready = (name: string): boolean => nodeJson(name).status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 
-/** A busybox httpd serving its own pod name on 8080, pinned to `node`. */
+/** A busybox httpd on 8080, pinned to `node`: `/` is its pod name, `/cgi-bin/peer` the address the request came from. */
 function webPod(name: string, node: string): string {
-  const script = 'mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 8080 -h /www';
+  const peer = '#!/bin/sh\\necho Content-Type: text/plain\\necho\\necho $REMOTE_ADDR\\n';
+  const script = `mkdir -p /www/cgi-bin && hostname > /www/index.html && printf '${peer}' > /www/cgi-bin/peer && chmod +x /www/cgi-bin/peer && exec httpd -f -p 8080 -h /www`;
   return JSON.stringify({
     apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: ns, labels: { app: 'multinode' } },
     spec: {
@@ -49,11 +50,11 @@ function podIP(name: string): string | undefined {
 
 /**
  * A pod on `node` that fetches http://`ip`:8080/ (retrying for up to 30 s while routes and rules settle) and prints
- * the body. A pod rather than `kubectl exec`, so only the network is under test. (busybox wget's -T crashes the
+ * the body, then the address the server saw it come from. A pod rather than `kubectl exec`, so only the network is under test. (busybox wget's -T crashes the
  * static build, hence the shell loop.)
  */
 function clientPod(name: string, node: string, ip: string): string {
-  const script = `for i in $(seq 1 30); do wget -qO- http://${ip}:8080/ && exit 0; sleep 1; done; exit 1`;
+  const script = `for i in $(seq 1 30); do wget -qO- http://${ip}:8080/ && wget -qO- http://${ip}:8080/cgi-bin/peer && exit 0; sleep 1; done; exit 1`;
   return JSON.stringify({
     apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: ns },
     spec: {
@@ -70,7 +71,8 @@ async function clientResult(name: string): Promise<{ phase: string; body: string
     const p = kubectlOk(['get', 'pod', name, '-n', ns, '-o', 'jsonpath={.status.phase}']);
     return p === 'Succeeded' || p === 'Failed' ? p : undefined;
   }, 60_000, 500);
-  return { phase, body: kubectl(['logs', name, '-n', ns]).stdout.trim() };
+  // busybox httpd gives REMOTE_ADDR of an IPv4 peer in its IPv6-mapped form ([::ffff:a.b.c.d]).
+  return { phase, body: kubectl(['logs', name, '-n', ns]).stdout.trim().replace(/\[::ffff:([\d.]+)\]/, '$1') };
 }
 
 describe.skipIf(!!skipReason)(`two kubelets on one host${skipReason ? ` (skipped: ${skipReason})` : ''}`, { timeout: 180_000 }, () => {
@@ -100,7 +102,7 @@ describe.skipIf(!!skipReason)(`two kubelets on one host${skipReason ? ` (skipped
     expect(inCidr(spec2!.podCIDR!.split('/')[0]!, cidr1!) || inCidr(cidr1!.split('/')[0]!, spec2!.podCIDR!)).toBe(false);
   });
 
-  it('a pod on each node gets an IP from its node\'s podCIDR, and each reaches the other over HTTP', async () => {
+  it('a pod on each node gets an IP from its node\'s podCIDR, and each reaches the other over HTTP without NAT', async () => {
     kubectlOk(['apply', '-f', '-'], { stdin: webPod('web-1', node1) });
     kubectlOk(['apply', '-f', '-'], { stdin: webPod('web-2', node2) });
     const ip1 = await eventually(() => podIP('web-1'), 90_000, 500);
@@ -109,7 +111,9 @@ describe.skipIf(!!skipReason)(`two kubelets on one host${skipReason ? ` (skipped
     expect(inCidr(ip2, nodeJson(node2).spec!.podCIDR!)).toBe(true);
     kubectlOk(['apply', '-f', '-'], { stdin: clientPod('from-2', node2, ip1) });
     kubectlOk(['apply', '-f', '-'], { stdin: clientPod('from-1', node1, ip2) });
-    expect(await clientResult('from-2')).toEqual({ phase: 'Succeeded', body: 'web-1' });
-    expect(await clientResult('from-1')).toEqual({ phase: 'Succeeded', body: 'web-2' });
+    // Kubernetes' network model: a pod sees its peer's own address, never a NAT gateway's.
+    const ownIP = (pod: string): string => kubectlOk(['get', 'pod', pod, '-n', ns, '-o', 'jsonpath={.status.podIP}']);
+    expect(await clientResult('from-2')).toEqual({ phase: 'Succeeded', body: `web-1\n${ownIP('from-2')}` });
+    expect(await clientResult('from-1')).toEqual({ phase: 'Succeeded', body: `web-2\n${ownIP('from-1')}` });
   });
 });

@@ -42,3 +42,4 @@ if write_cni_network "$NETWORK" "$BRIDGE" "$POD_NET" "$POD_GATEWAY"; then
 else
   echo "cni-config: CNI network $NETWORK already serves pods $POD_NET"
 fi
+link_pod_networks "$NETWORK" "$POD_NET"

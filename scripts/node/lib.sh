@@ -75,23 +75,53 @@ print(net, net.network_address + 1)
 PY
 }
 
-# other_node_clash BRIDGE POD_NET: fail, printing why, when another running tskube node on this host uses
-# BRIDGE or a pod network overlapping POD_NET (empty: not checked). The other nodes are found through
-# their containerd's command line (its config path tells their DATA_DIR, whose node.env has the facts).
-other_node_clash() {
-  local bridge=$1 net=$2 p other other_bridge other_cidr
+# other_node_dirs: the DATA_DIR of every other running tskube node on this host, one per line. They are found
+# through their containerd's command line (its config path tells the DATA_DIR, whose node.env has the facts).
+other_node_dirs() {
+  local p other
   for p in /proc/[0-9]*; do
     other=$(tr '\0' ' ' 2>/dev/null <"$p/cmdline") || continue
     case "$other" in *containerd\ --config\ */containerd/config.toml\ *) ;; *) continue ;; esac
     other=${other#*containerd --config }; other=${other%/containerd/config.toml *}
-    [ "$other" != "$DATA_DIR" ] && [ -f "$other/node.env" ] || continue
+    [ "$other" != "$DATA_DIR" ] && [ -f "$other/node.env" ] && echo "$other"
+  done
+  return 0
+}
+
+# other_node_clash BRIDGE POD_NET: fail, printing why, when another running tskube node on this host uses
+# BRIDGE or a pod network overlapping POD_NET (empty: not checked).
+other_node_clash() {
+  local bridge=$1 net=$2 other other_bridge other_cidr
+  while read -r other; do
+    [ -n "$other" ] || continue
     other_bridge=$(awk -F= '$1 == "CNI_BRIDGE" { print $2 }' "$other/node.env")
     other_cidr=$(awk -F= '$1 == "POD_CIDR" { print $2 }' "$other/node.env")
     if [ "$other_bridge" = "$bridge" ]; then echo "bridge $bridge is used by the node in $other: pick another --bridge"; return 1; fi
     if [ -n "$net" ] && [ -n "$other_cidr" ] && python3 -c 'import ipaddress as i, sys; sys.exit(0 if i.ip_network(sys.argv[1]).overlaps(i.ip_network(sys.argv[2])) else 1)' "$net" "$other_cidr" 2>/dev/null; then
       echo "pod CIDR $net overlaps $other_cidr of the node in $other: pick another --pod-cidr (or --cluster-cidr)"; return 1
     fi
-  done
+  done < <(other_node_dirs)
+}
+
+# link_pod_networks NETWORK POD_NET: pods of this node and of every other running tskube node on this host reach
+# each other by their own addresses (Kubernetes' "no NAT between pods"; the bridge plugin's ipMasq would hide
+# them behind the gateway). nat POSTROUTING RETURN rules, both ways, ahead of the per-pod masquerade jumps the
+# bridge plugin appends; tagged like the plugin's own rules (name: "NETWORK"), so cni_cleanup.py removes them
+# with this node. Never fails: without them pods still reach each other, only through NAT.
+link_pod_networks() {
+  local network=$1 net=$2 other other_cidr src dst
+  [ -n "$net" ] || return 0
+  while read -r other; do
+    [ -n "$other" ] || continue
+    other_cidr=$(awk -F= '$1 == "POD_CIDR" { print $2 }' "$other/node.env")
+    [ -n "$other_cidr" ] || continue
+    for src in "$net" "$other_cidr"; do
+      dst=$([ "$src" = "$net" ] && echo "$other_cidr" || echo "$net")
+      local rule=(-s "$src" -d "$dst" -m comment --comment "name: \"$network\" id: \"tskube-pod-to-pod\"" -j RETURN)
+      iptables -w 5 -t nat -C POSTROUTING "${rule[@]}" 2>/dev/null || iptables -w 5 -t nat -I POSTROUTING 1 "${rule[@]}" || true
+    done
+  done < <(other_node_dirs)
+  return 0
 }
 
 # write_cni_network NETWORK BRIDGE POD_NET GATEWAY: the node's CNI conflist (bridge with gateway, masquerade

@@ -113,6 +113,7 @@ step "layout ready under $DATA_DIR (snapshotter $SNAPSHOTTER, pods ${POD_NET:-(p
 # containerd watches the conf dir, so rewriting this file (a new podCIDR) needs no restart.
 if [ -n "$POD_NET" ]; then
   write_cni_network "$NETWORK" "$BRIDGE" "$POD_NET" "$POD_GATEWAY" && step "wrote CNI network $NETWORK" || true
+  link_pod_networks "$NETWORK" "$POD_NET"
 else
   rm -f "$CNI_CONF_DIR"/10-*.conflist
   step "no CNI network yet: the kubelet writes it once the Node has a podCIDR (cni-config.sh)"
