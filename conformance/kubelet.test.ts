@@ -185,7 +185,7 @@ describe.skipIf(!node)(`kubelet on a real node (skipped without one: needs root 
     expect(after.stderr).toContain('Unauthorized');
   });
 
-  it('runs a 3-replica Deployment as three real containers and replaces a deleted pod', async (ctx) => {
+  it('runs a 3-replica Deployment as three real containers, replaces a deleted pod, scales down, and leaves no container once deleted', async (ctx) => {
     const dep = {
       apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web3', namespace: ns },
       spec: {
@@ -196,9 +196,13 @@ describe.skipIf(!node)(`kubelet on a real node (skipped without one: needs root 
     kubectlOk(['apply', '-f', '-'], { stdin: JSON.stringify(dep) });
     const made = await eventually(() => kubectlOk(['get', 'pods', '-n', ns, '-l', 'app=web3', '-o', 'name']).trim().split('\n').filter(Boolean).length >= 3, 15_000).catch(() => false);
     if (!made) ctx.skip(); // no controller manager in this cluster yet
-    const running = (): string[] => JSON.parse(kubectlOk(['get', 'pods', '-n', ns, '-l', 'app=web3', '-o', 'json'])).items
-      .filter((p: { status?: { phase?: string }; metadata: { deletionTimestamp?: string } }) => p.status?.phase === 'Running' && !p.metadata.deletionTimestamp)
-      .map((p: { metadata: { name: string } }) => p.metadata.name);
+    type PodView = { status?: { phase?: string; containerStatuses?: Array<{ containerID?: string }> }; metadata: { name: string; deletionTimestamp?: string } };
+    const live = (): PodView[] => (JSON.parse(kubectlOk(['get', 'pods', '-n', ns, '-l', 'app=web3', '-o', 'json'])).items as PodView[])
+      .filter((p) => p.status?.phase === 'Running' && !p.metadata.deletionTimestamp);
+    const running = (): string[] => live().map((p) => p.metadata.name);
+    /** The runtime ids of the running pods' containers (containerd://<id>), as the kubelet reports them. */
+    const containerIds = (): string[] => live().flatMap((p) => (p.status?.containerStatuses ?? []).map((c) => (c.containerID ?? '').replace(/^containerd:\/\//, ''))).filter(Boolean);
+    const seen = new Set<string>();
     // Without a scheduler in this cluster, bind the pods ourselves (what the scheduler would POST).
     const bindPending = (): void => {
       for (const p of JSON.parse(kubectlOk(['get', 'pods', '-n', ns, '-l', 'app=web3', '-o', 'json'])).items as Array<{ metadata: { name: string; creationTimestamp: string }; spec: { nodeName?: string } }>) {
@@ -208,13 +212,28 @@ describe.skipIf(!node)(`kubelet on a real node (skipped without one: needs root 
         });
       }
     };
-    const first = await eventually(() => (bindPending(), running().length === 3 ? running() : undefined), 40_000, 500);
+    const first = await eventually(() => (bindPending(), running().length === 3 && containerIds().length === 3 ? running() : undefined), 40_000, 500);
+    for (const id of containerIds()) seen.add(id);
+    const inRuntime = runtimeContainers();
+    if (inRuntime) for (const id of seen) expect(inRuntime).toContain(id);
     kubectlOk(['delete', 'pod', first[0]!, '-n', ns, '--wait=false']);
     await eventually(() => {
       bindPending();
       const now = running();
-      return now.length === 3 && !now.includes(first[0]!);
+      return now.length === 3 && !now.includes(first[0]!) && containerIds().length === 3;
     }, 40_000, 500);
+    for (const id of containerIds()) seen.add(id);
+    expect(seen.size).toBe(4);
+
+    kubectlOk(['scale', 'deployment', 'web3', '-n', ns, '--replicas=2']);
+    await eventually(() => running().length === 2 && kubectlOk(['get', 'pods', '-n', ns, '-l', 'app=web3', '-o', 'name']).trim().split('\n').filter(Boolean).length === 2, 40_000, 500);
+    if (runtimeContainers()) {
+      const kept = new Set(containerIds());
+      await eventually(() => [...seen].every((id) => kept.has(id) === runtimeContainers()!.includes(id)), 40_000, 500);
+    }
+
     kubectlOk(['delete', 'deployment', 'web3', '-n', ns]);
+    await eventually(() => kubectlOk(['get', 'pods', '-n', ns, '-l', 'app=web3', '-o', 'name']).trim() === '', 60_000, 500);
+    if (runtimeContainers()) await eventually(() => [...seen].every((id) => !runtimeContainers()!.includes(id)), 40_000, 500);
   });
 });
