@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { apiGroups, findByKind, findResource, resources } from './index.ts';
+import { findByKind, findResource, resources } from './index.ts';
+import { groupCatalogue } from '../discovery/groups.ts';
 import type { ResourceDef } from './types.ts';
 
 /** The review APIs: answered per request, never stored. */
@@ -109,7 +110,7 @@ describe('the resource catalogue', () => {
   });
 
   it('lists groups in upstream discovery order with preferred versions', () => {
-    expect(apiGroups.map((g) => `${g.name}:${g.preferredVersion}`)).toEqual([
+    expect(groupCatalogue(resources).map((g) => `${g.name}:${g.versions[0]!.version}`)).toEqual([
       ':v1', 'apps:v1', 'events.k8s.io:v1', 'authentication.k8s.io:v1', 'authorization.k8s.io:v1', 'batch:v1', 'policy:v1', 'rbac.authorization.k8s.io:v1', 'scheduling.k8s.io:v1', 'coordination.k8s.io:v1', 'discovery.k8s.io:v1', 'metrics.k8s.io:v1beta1',
     ]);
   });

@@ -11,8 +11,9 @@ import { metricsResources } from '../metrics/resources.ts';
 
 /**
  * Upstream kube-apiserver's group/version priorities (cmd/kube-apiserver aggregator table): /apis lists
- * groups by group priority (descending), ties by name; within a group the highest version priority is
- * preferred. Includes groups we do not serve, so that other layers can place them.
+ * groups by group priority (descending), ties by name. Includes groups we do not serve, so that other layers can
+ * place them. Within a group, discovery orders versions kube-aware (server/discovery/groups.ts), which gives the
+ * same preferred version as these version priorities for every built-in group.
  */
 export const API_VERSION_PRIORITIES: readonly { group: string; version: string; groupPriority: number; versionPriority: number }[] = [
   { group: '', version: 'v1', groupPriority: 18000, versionPriority: 1 },
@@ -89,29 +90,3 @@ export function findResource(group: string, version: string, plural: string): Re
 export function findByKind(group: string, kind: string): ResourceDef | undefined {
   return byKind.get(`${group}/${kind}`);
 }
-
-export interface ApiGroupInfo {
-  /** '' for the core group. */
-  name: string;
-  /** Served versions, preferred first. */
-  versions: readonly string[];
-  preferredVersion: string;
-}
-
-function versionPriority(group: string, version: string): number {
-  return API_VERSION_PRIORITIES.find((x) => x.group === group && x.version === version)?.versionPriority ?? 0;
-}
-
-/** The served groups (core first), each with its versions, in upstream's discovery order. */
-export const apiGroups: readonly ApiGroupInfo[] = (() => {
-  const out: { name: string; versions: string[] }[] = [];
-  for (const d of resources) {
-    let g = out.find((x) => x.name === d.group);
-    if (!g) out.push((g = { name: d.group, versions: [] }));
-    if (!g.versions.includes(d.version)) g.versions.push(d.version);
-  }
-  return out.map((g) => {
-    const versions = [...g.versions].sort((a, b) => versionPriority(g.name, b) - versionPriority(g.name, a));
-    return { name: g.name, versions, preferredVersion: versions[0] };
-  });
-})();
