@@ -79,9 +79,7 @@ export class NodeAuthorizer implements Authorizer {
   #pods: WatchCache | undefined;
 
   async start(store: GenericStore, catalogue: Catalogue): Promise<void> {
-    const def = catalogue.find('', 'v1', 'pods');
-    if (!def) throw new Error('catalogue has no pods');
-    const pods = new WatchCache(store, def);
+    const pods = WatchCache.of(store, catalogue, '', 'v1', 'pods');
     pods.onChange((type, pod) => {
       const key = `${pod.metadata.namespace}/${pod.metadata.name}`;
       const refs = type === 'set' ? refsOf(pod) : undefined;

@@ -106,11 +106,7 @@ export class Security {
       await this.nodes.start(store, catalogue);
       this.#aggregation = startAggregation(this.rbac, store, catalogue, log.child('clusterrole-aggregation'));
     });
-    const cacheOf = (plural: string): WatchCache => {
-      const def = catalogue.find('', 'v1', plural);
-      if (!def) throw new Error(`catalogue has no ${plural}`);
-      return new WatchCache(store, def);
-    };
+    const cacheOf = (plural: string): WatchCache => WatchCache.of(store, catalogue, '', 'v1', plural);
     const namespaces = cacheOf('namespaces');
     const limitRanges = cacheOf('limitranges');
     const quotas = cacheOf('resourcequotas');

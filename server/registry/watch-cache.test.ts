@@ -86,4 +86,35 @@ describe('WatchCache', () => {
     await new Promise((r) => setTimeout(r, 400));
     expect(seen).toEqual(['delete dropped']);
   });
+
+  it('keeps retrying a re-list that fails, until one succeeds', async () => {
+    const ends: Array<() => void> = [];
+    let calls = 0;
+    const watchOf = store.watch.bind(store);
+    store.watch = (def: ResourceDef, ns: string, q: WatchQuery) => {
+      calls++;
+      if (calls === 2 || calls === 3) return Promise.reject(new Error('storage unavailable'));
+      ends.push(q.onEnd);
+      return watchOf(def, ns, q);
+    };
+    cache = new WatchCache(store, configmaps);
+    await cache.start();
+    ends[0]!();
+    await store.create(configmaps, 'a', { metadata: { name: 'after' } });
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(calls).toBe(4);
+    expect(names('a')).toEqual(['after']);
+  });
+
+  it('confirms an empty namespace with a storage list, so an object the watch has not delivered yet is seen', async () => {
+    const watchOf = store.watch.bind(store);
+    let delivering = true;
+    store.watch = (def: ResourceDef, ns: string, q: WatchQuery) => watchOf(def, ns, { ...q, onEvent: (e) => (delivering ? q.onEvent(e) : undefined) });
+    cache = new WatchCache(store, configmaps);
+    await cache.start();
+    delivering = false;
+    await store.create(configmaps, 'a', { metadata: { name: 'late' } });
+    expect(names('a')).toEqual([]);
+    expect((await cache.listConfirmed('a')).map((o) => o.metadata.name)).toEqual(['late']);
+  });
 });

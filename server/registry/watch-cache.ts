@@ -1,4 +1,5 @@
 // An in-memory copy of one resource, kept current by a store watch: what the API server's own readers consult instead of storage on every request.
+import type { Catalogue } from './catalogue.ts';
 import type { GenericStore } from './store.ts';
 import type { KubeObject, ResourceDef } from './types.ts';
 
@@ -9,6 +10,9 @@ type Snapshot = Map<string, Map<string, KubeObject>>;
 export type ChangeListener = (type: 'set' | 'delete', obj: KubeObject) => void;
 
 const RESTART_DELAY_MS = 200;
+/** How long a storage list confirming an empty namespace is reused (upstream's admission live-lookup TTL is 30 s). */
+const LIVE_LOOKUP_TTL_MS = 10_000;
+const LIVE_LOOKUP_MAX = 4096;
 
 /**
  * upstream's informer-backed listers, inside the API server: `start` resolves once the stored state is loaded;
@@ -28,6 +32,7 @@ export class WatchCache {
   #stopped = false;
   #restartTimer: NodeJS.Timeout | undefined;
   readonly #listeners: ChangeListener[] = [];
+  readonly #liveLookups = new Map<string, { until: number; items: readonly KubeObject[] }>();
 
   constructor(store: GenericStore, def: ResourceDef) {
     this.#store = store;
@@ -47,18 +52,28 @@ export class WatchCache {
     this.#listeners.push(listener);
   }
 
+  /** The cache of a resource the catalogue must serve (a missing one is a programming error). */
+  static of(store: GenericStore, catalogue: Catalogue, group: string, version: string, plural: string): WatchCache {
+    const def = catalogue.find(group, version, plural);
+    if (!def) throw new Error(`catalogue has no ${group ? `${group}/` : ''}${version}/${plural}`);
+    return new WatchCache(store, def);
+  }
+
+  /** Lists and watches; resolves once the stored state is loaded (rejects if that first load fails). */
   async start(): Promise<void> {
-    if (this.#stopped) return;
+    if (!this.#stopped) await this.#listAndWatch();
+  }
+
+  /** One list-and-watch run; when its watch ends, a new run is scheduled (and again after every failed one). */
+  async #listAndWatch(): Promise<void> {
     const snapshot: Snapshot = new Map();
     let live = false;
     let ended = false;
-    const restart = (): void => {
+    const end = (): void => {
       if (ended) return;
       ended = true;
       this.#cancel?.();
-      if (this.#stopped) return;
-      this.#restartTimer = setTimeout(() => void this.start().catch(restart), RESTART_DELAY_MS);
-      this.#restartTimer.unref();
+      this.#scheduleRestart();
     };
     const handle = await this.#store.watch(this.#def, '', {
       onEvent: (e) => {
@@ -68,9 +83,9 @@ export class WatchCache {
         } else if (e.type === 'DELETED') {
           const removed = snapshot.get(e.object.metadata.namespace ?? '')?.delete(e.object.metadata.name ?? '');
           if (live && removed) this.#emit('delete', e.object);
-        } else if (e.type === 'ERROR') restart();
+        } else if (e.type === 'ERROR') end();
       },
-      onEnd: restart,
+      onEnd: end,
     });
     this.#cancel = () => handle.cancel();
     if (this.#stopped) {
@@ -79,8 +94,18 @@ export class WatchCache {
     }
     const previous = this.#snapshot;
     this.#snapshot = snapshot;
+    this.#liveLookups.clear();
     live = true;
     if (this.#listeners.length) this.#emitDifference(previous, snapshot);
+  }
+
+  #scheduleRestart(): void {
+    if (this.#stopped || this.#restartTimer) return;
+    this.#restartTimer = setTimeout(() => {
+      this.#restartTimer = undefined;
+      this.#listAndWatch().catch(() => this.#scheduleRestart());
+    }, RESTART_DELAY_MS);
+    this.#restartTimer.unref();
   }
 
   #emit(type: 'set' | 'delete', obj: KubeObject): void {
@@ -113,6 +138,23 @@ export class WatchCache {
     const inNamespace = this.#snapshot.get(namespace);
     if (!inNamespace?.size) return [];
     return [...inNamespace.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, o]) => o);
+  }
+
+  /**
+   * {@link list}, except that a namespace the copy has nothing for is confirmed by a storage list (kept for
+   * LIVE_LOOKUP_TTL_MS, and until the next re-list): an object created a moment ago, not yet delivered by the watch,
+   * is not missed. What upstream's LimitRanger and ResourceQuota do with their informers.
+   */
+  async listConfirmed(namespace: string): Promise<readonly KubeObject[]> {
+    const cached = this.list(namespace);
+    if (cached.length) return cached;
+    const now = Date.now();
+    const hit = this.#liveLookups.get(namespace);
+    if (hit && hit.until > now) return hit.items;
+    if (this.#liveLookups.size >= LIVE_LOOKUP_MAX) this.#liveLookups.clear();
+    const items = (await this.#store.list(this.#def, namespace, {})).items;
+    this.#liveLookups.set(namespace, { until: now + LIVE_LOOKUP_TTL_MS, items });
+    return items;
   }
 }
 

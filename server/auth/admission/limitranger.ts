@@ -144,14 +144,14 @@ function handles(a: AdmissionAttributes): 'pods' | 'persistentvolumeclaims' | un
  * LimitRange's min, max or maxLimitRequestRatio with 403 Forbidden and upstream's texts.
  */
 export function limitRanger(limitRanges: WatchCache): AdmissionPlugin {
-  const rangesOf = (namespace: string): readonly KubeObject[] => limitRanges.list(namespace);
+  const rangesOf = (namespace: string): Promise<readonly KubeObject[]> => limitRanges.listConfirmed(namespace);
   const deleting = (a: AdmissionAttributes): boolean => !!a.oldObject?.metadata?.deletionTimestamp;
   return {
     name: 'LimitRanger',
     async mutate(a) {
       if (handles(a) !== 'pods') return;
       // As upstream, each LimitRange that sets something rewrites the annotation: the last one's text stays.
-      for (const lr of rangesOf(a.namespace)) {
+      for (const lr of await rangesOf(a.namespace)) {
         const notes = applyContainerDefaults(lr, a.object);
         if (notes.length) a.object.metadata.annotations = { ...a.object.metadata.annotations, [LIMIT_RANGER_ANNOTATION]: `LimitRanger plugin set: ${notes.join('; ')}` };
       }
@@ -159,7 +159,7 @@ export function limitRanger(limitRanges: WatchCache): AdmissionPlugin {
     async validate(a) {
       const kind = handles(a);
       if (!kind || deleting(a)) return;
-      for (const lr of rangesOf(a.namespace)) {
+      for (const lr of await rangesOf(a.namespace)) {
         const problems = kind === 'pods' ? podViolations(lr, a.object) : claimViolations(lr, a.object);
         if (problems.length) throw admissionForbidden(a, aggregateMessage(problems));
       }

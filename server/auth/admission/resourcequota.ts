@@ -106,9 +106,9 @@ export function resourceQuotaAdmission(store: GenericStore, quotaCache: WatchCac
     name: 'ResourceQuota',
     async validate(a) {
       if (a.operation !== 'CREATE' || a.subresource || !a.def.namespaced || !a.namespace) return;
-      // Most namespaces have no quota: they neither wait for the namespace's turn nor read storage. A namespace
-      // with one re-reads its quotas from storage below, so charging is never decided on a stale copy.
-      const quotas = quotaCache.list(a.namespace);
+      // Most namespaces have no quota: they neither wait for the namespace's turn nor read storage each time. A
+      // namespace with one re-reads its quotas from storage below, so charging is never decided on a stale copy.
+      const quotas = await quotaCache.listConfirmed(a.namespace);
       if (!quotas.some((q) => Object.keys(resourceList(get(q, 'status.hard'))).some((n) => evaluatorMatches(a.def.group, a.def.plural, n)))) return;
       await serial(a.namespace, () => check(a));
     },

@@ -110,11 +110,7 @@ export class RbacIndex implements Authorizer {
   readonly #clusterRoleListeners: (() => void)[] = [];
 
   async start(store: GenericStore, catalogue: Catalogue): Promise<void> {
-    const cacheOf = (plural: string): WatchCache => {
-      const d = catalogue.find(RBAC_GROUP, 'v1', plural);
-      if (!d) throw new Error(`catalogue has no ${plural}`);
-      return new WatchCache(store, d);
-    };
+    const cacheOf = (plural: string): WatchCache => WatchCache.of(store, catalogue, RBAC_GROUP, 'v1', plural);
     const id = (o: KubeObject): string => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
     const roles = cacheOf('roles');
     const clusterRoles = cacheOf('clusterroles');
