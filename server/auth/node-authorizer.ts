@@ -19,7 +19,7 @@ interface PodRefs {
 }
 
 /** Names of the secrets, config maps and claims a pod uses (volumes, env, envFrom, image pull secrets). */
-function refsOf(pod: KubeObject): PodRefs {
+export function refsOf(pod: KubeObject): PodRefs {
   const spec = (pod.spec ?? {}) as Record<string, unknown>;
   const secrets = new Set<string>();
   const configmaps = new Set<string>();

@@ -118,7 +118,7 @@ export class Security {
       defaultTolerationSeconds(),
       priorityAdmission(store, catalogue),
       namespaceLifecycle(store, namespaces),
-      nodeRestriction(),
+      nodeRestriction((name) => this.#lookup.uidOf('Node', '', name)),
       rbacEscalation(this.rbac, this.authorizer),
       resourceQuotaAdmission(store, quotas), // last, as upstream: it charges what the others admitted
     ]);

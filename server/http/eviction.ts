@@ -58,6 +58,8 @@ export async function evictPod(store: GenericStore, podDef: ResourceDef, namespa
   const options: DeleteOptions = { ...(eviction.deleteOptions ?? {}) };
   if (dryRun) options.dryRun = ['All'];
   const pod = await store.get(podDef, namespace, name);
+  // Admission sees the Eviction as the object created and the pod it evicts as the old object (NodeRestriction).
+  await store.admission?.validate('CREATE', podDef, namespace, { ...eviction, metadata: { ...eviction.metadata, name } } as KubeObject, pod, 'eviction', dryRun);
   const success = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 };
   const remove = async (): Promise<unknown> => {
     await store.delete(podDef, namespace, name, options);

@@ -43,7 +43,8 @@ export function namespaceLifecycle(store: GenericStore, namespaces: WatchCache):
         if (a.def === namespaces.def && IMMORTAL_NAMESPACES.has(a.name)) throw admissionForbidden(a, 'this namespace may not be deleted');
         return;
       }
-      if (!a.def.namespaced || !a.namespace) return;
+      // An eviction only ever removes content, so a terminating namespace does not refuse it.
+      if (!a.def.namespaced || !a.namespace || a.subresource === 'eviction') return;
       const ns = namespaces.get('', a.namespace) ?? await tryGet(store, namespaces.def, '', a.namespace);
       if (!ns) throw new errors.ApiError(404, 'NotFound', `namespaces "${a.namespace}" not found`, { name: a.namespace, kind: 'namespaces' });
       const terminating = !!ns.metadata.deletionTimestamp || (ns.status as { phase?: string } | undefined)?.phase === 'Terminating';
