@@ -18,6 +18,7 @@ import { registerPodGC } from './podgc/index.ts';
 import { registerDisruption } from './disruption/index.ts';
 import { registerResourceQuota } from './resourcequota/index.ts';
 import { registerNodeIpam } from './nodeipam/index.ts';
+import { registerPersistentVolumeBinder } from './persistentvolume/index.ts';
 
 /** Settings a controller may read; each controller documents the keys it uses. */
 export interface ControllerSettings {
@@ -74,6 +75,7 @@ export const KNOWN_CONTROLLERS: Readonly<Record<string, RegisterFn>> = {
   disruption: registerDisruption,
   resourcequota: registerResourceQuota,
   nodeipam: registerNodeIpam,
+  'persistentvolume-binder': registerPersistentVolumeBinder,
 };
 
 export interface ControllerManagerOptions {
