@@ -4,7 +4,7 @@ import { ApiClient, SharedInformerFactory, Resources, type KubeObject } from '..
 import { createLogger, type Logger } from '../server/log.ts';
 import { Forwarder } from './forward.ts';
 import { dnsServiceIP, ensureKubeDnsService } from './kube-dns-service.ts';
-import { defaultRouteIPv4 } from '../server/host-address.ts';
+import { hostIPv4 } from '../server/host-address.ts';
 import { RecordTable, type DnsEndpointSlice, type DnsService } from './records.ts';
 import { listen, Resolver } from './server.ts';
 
@@ -33,7 +33,7 @@ export interface DnsOptions {
 export interface RunningDns {
   host: string;
   port: number;
-  /** The kube-dns Service's clusterIP once published (pods' nameserver: the kubelet's --cluster-dns). */
+  /** The kube-dns Service's clusterIP (published, else the one it will get): pods' nameserver, the kubelet's --cluster-dns. */
   serviceIP(): string | undefined;
   /** The table now served (tests). */
   table(): RecordTable;
@@ -58,12 +58,10 @@ export async function startDns(opts: DnsOptions): Promise<RunningDns> {
   const build = (): RecordTable => new RecordTable(services.lister.list() as unknown as DnsService[], slices.lister.list() as unknown as DnsEndpointSlice[], domain);
   const forwarder = new Forwarder({ servers: opts.upstream });
   const resolver = new Resolver(new RecordTable([], [], domain), forwarder, log);
-  let pending = false;
+  let rebuildTimer: NodeJS.Timeout | undefined;
   const rebuild = (): void => {
-    if (pending) return;
-    pending = true;
-    setTimeout(() => {
-      pending = false;
+    rebuildTimer ??= setTimeout(() => {
+      rebuildTimer = undefined;
       resolver.setTable(build());
     }, 20);
   };
@@ -77,7 +75,9 @@ export async function startDns(opts: DnsOptions): Promise<RunningDns> {
   }
   resolver.setTable(build());
 
-  const nodeIP = defaultRouteIPv4();
+  // The node's address, where pods reach the DNS through kube-dns's endpoint (never loopback: pods cannot reach it).
+  const hostAddress = hostIPv4();
+  const nodeIP = hostAddress.startsWith('127.') ? undefined : hostAddress;
   const host = opts.host ?? nodeIP ?? '0.0.0.0';
   let listeners;
   try {
@@ -96,10 +96,14 @@ export async function startDns(opts: DnsOptions): Promise<RunningDns> {
   let stopped = false;
   let serviceIP: string | undefined;
   const publishAddress = host === '0.0.0.0' || host === '::' ? nodeIP : host;
+  /** kubeadm's address for kube-dns, known before (and even without) a successful publish. */
+  const plannedServiceIP = (): string | undefined => {
+    const kubernetes = services.lister.get('default/kubernetes') as (KubeObject & { spec?: { clusterIP?: string } }) | undefined;
+    return opts.serviceIP ?? dnsServiceIP(kubernetes?.spec?.clusterIP ?? '');
+  };
   const publish = async (): Promise<void> => {
     if (stopped || !publishAddress) return;
-    const kubernetes = services.lister.get('default/kubernetes') as (KubeObject & { spec?: { clusterIP?: string } }) | undefined;
-    const clusterIP = opts.serviceIP ?? dnsServiceIP(kubernetes?.spec?.clusterIP ?? '');
+    const clusterIP = plannedServiceIP();
     try {
       serviceIP = (await ensureKubeDnsService(client, { clusterIP, address: publishAddress, port })) ?? serviceIP;
     } catch (e: unknown) {
@@ -107,7 +111,7 @@ export async function startDns(opts: DnsOptions): Promise<RunningDns> {
     }
   };
   if (opts.publishService !== false) {
-    if (!publishAddress) log.warn('no node IP (no default route): kube-dns is not published');
+    if (!publishAddress) log.warn('no node IP (only loopback): kube-dns is not published');
     else if (publishAddress.startsWith('127.') || publishAddress === '::1') log.warn('kube-dns published at a loopback address: pods cannot reach it', { address: publishAddress });
     await publish();
     publishTimer = setInterval(() => void publish(), 30_000);
@@ -117,11 +121,12 @@ export async function startDns(opts: DnsOptions): Promise<RunningDns> {
     if (stopped) return;
     stopped = true;
     if (publishTimer) clearInterval(publishTimer);
+    clearTimeout(rebuildTimer);
     await listeners.close();
     await informers.shutdown();
     log.info('stopped');
   };
   opts.signal?.addEventListener('abort', () => void stop(), { once: true });
   log.info('serving', { host, port, domain, upstream: forwarder.servers });
-  return { host, port, serviceIP: () => serviceIP, table: () => resolver.table, stop };
+  return { host, port, serviceIP: () => serviceIP ?? plannedServiceIP(), table: () => resolver.table, stop };
 }

@@ -4,6 +4,7 @@ import { createServer, type Server } from 'node:net';
 import type { Logger } from '../server/log.ts';
 import type { Forwarder } from './forward.ts';
 import type { RecordTable } from './records.ts';
+import { mayRecurse } from './access.ts';
 import { optRecord, parseMessage, Rcode, RRType, serialiseMessage, udpPayloadSize, type Message, type ResourceRecord } from './wire.ts';
 
 /** The fixed part of an answer to `q`: same id, question and RD; QR and RA set (we recurse by forwarding). */
@@ -45,8 +46,11 @@ export class Resolver {
     return this.#table;
   }
 
-  /** The answer bytes to `query`; `maxSize` bounds UDP answers (truncation sets TC). */
-  async resolve(query: Buffer, transport: 'udp' | 'tcp'): Promise<Buffer> {
+  /**
+   * The answer bytes to `query`; UDP answers are bounded by the client's payload size (truncation sets TC). A
+   * `source` that may not recurse ({@link mayRecurse}) gets REFUSED for names that would be forwarded.
+   */
+  async resolve(query: Buffer, transport: 'udp' | 'tcp', source?: string): Promise<Buffer> {
     let msg: Message;
     try {
       msg = parseMessage(query);
@@ -61,7 +65,10 @@ export class Resolver {
     if (!q || msg.questions.length !== 1) return this.#encode(replyTo(msg, Rcode.FORMERR), edns, maxSize);
     const table = this.#table;
     const local = table.answer(q);
-    if (!local) return this.#forward(query, msg, edns, maxSize);
+    if (!local) {
+      if (source !== undefined && !mayRecurse(source)) return this.#encode(replyTo(msg, Rcode.REFUSED), edns, maxSize);
+      return this.#forward(query, msg, edns, maxSize);
+    }
     const reply = replyTo(msg, local.rcode);
     reply.aa = true;
     reply.answers = [...local.answers];
@@ -162,8 +169,12 @@ export async function listen(resolver: Resolver, host: string, port: number, log
     }
   }
   const u = udp;
+  let closed = false;
   u.on('message', (query, rinfo) => {
-    void resolver.resolve(query, 'udp').then((answer) => u.send(answer, rinfo.port, rinfo.address, (e) => e && log.debug('udp send failed', { error: e.message })));
+    void resolver.resolve(query, 'udp', rinfo.address).then((answer) => {
+      // An answer that was still being forwarded when the server closed has nobody to go to.
+      if (!closed) u.send(answer, rinfo.port, rinfo.address, (e) => e && log.debug('udp send failed', { error: e.message }));
+    });
   });
   u.on('error', (e) => log.warn('udp socket error', { error: e.message }));
   const sockets = new Set<import('node:net').Socket>();
@@ -180,7 +191,7 @@ export async function listen(resolver: Resolver, host: string, port: number, log
         if (pending.length < 2 + len) break;
         const query = pending.subarray(2, 2 + len);
         pending = pending.subarray(2 + len);
-        void resolver.resolve(Buffer.from(query), 'tcp').then((answer) => {
+        void resolver.resolve(Buffer.from(query), 'tcp', conn.remoteAddress).then((answer) => {
           if (conn.destroyed) return;
           const frame = Buffer.alloc(2 + answer.length);
           frame.writeUInt16BE(answer.length, 0);
@@ -194,6 +205,7 @@ export async function listen(resolver: Resolver, host: string, port: number, log
   return {
     port: u.address().port,
     close: async () => {
+      closed = true;
       for (const s of sockets) s.destroy();
       await Promise.all([new Promise<void>((r) => u.close(() => r())), new Promise<void>((r) => t.close(() => r()))]);
     },
