@@ -6,6 +6,7 @@ import { createLogger, type Logger } from '../server/log.ts';
 import { chainNames, servicePorts, type EndpointSliceLike, type ServiceLike } from './rules.ts';
 import { removeRules, syncRules } from './iptables.ts';
 import { enableRouteLocalnet } from './localnet.ts'; // NodePorts on 127.0.0.1 (issue 8)
+import { ConntrackCleaner } from './conntrack.ts'; // stale UDP flows (issue 8)
 
 export interface ProxyOptions {
   kubeconfig: string;
@@ -55,12 +56,14 @@ export async function startProxy(opts: ProxyOptions): Promise<RunningProxy> {
   let again = false;
   let waiters: Array<() => void> = [];
   let timer: NodeJS.Timeout | undefined;
+  const conntrack = new ConntrackCleaner(log); // stale UDP flows (issue 8)
 
   const syncOnce = async (): Promise<void> => {
     const ports = servicePorts(services.lister.list() as unknown as ServiceLike[], slices.lister.list() as unknown as EndpointSliceLike[]);
     const started = Date.now();
     await syncRules(ports, names);
-    log.debug('synced iptables rules', { servicePorts: ports.length, ms: Date.now() - started });
+    const flows = await conntrack.afterSync(ports); // stale UDP flows (issue 8): only after the rules are in place
+    log.debug('synced iptables rules', { servicePorts: ports.length, staleUdpFlows: flows, ms: Date.now() - started });
   };
   const sync = (): void => {
     if (stopped) return;

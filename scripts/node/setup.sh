@@ -59,7 +59,7 @@ BUSYBOX_IMAGE=localhost/busybox:latest
 
 # ---- 1. packages ---------------------------------------------------------------------------------------
 # package name -> what proves it is there (dpkg status is exact; the files catch a half-removed package)
-PACKAGES=(containerd runc containernetworking-plugins busybox-static iptables gcc libc6-dev iproute2 python3)
+PACKAGES=(containerd runc containernetworking-plugins busybox-static iptables conntrack gcc libc6-dev iproute2 python3)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
