@@ -284,7 +284,9 @@ export function bootstrapClusterRoleBindings(): KubeObject[] {
     clusterBinding('system:node-proxier', 'system:node-proxier', [user('system:kube-proxy')]),
     clusterBinding('system:kube-controller-manager', 'system:kube-controller-manager', [user('system:kube-controller-manager')]),
     clusterBinding('system:kube-dns', 'system:kube-dns', [{ kind: 'ServiceAccount', name: 'kube-dns', namespace: 'kube-system' }]),
-    clusterBinding('system:coredns', 'system:coredns', [{ kind: 'ServiceAccount', name: 'coredns', namespace: 'kube-system' }, user('system:kube-dns')]), // cluster DNS (issue 8)
+    clusterBinding('system:coredns', 'system:coredns', [{ kind: 'ServiceAccount', name: 'coredns', namespace: 'kube-system' }]), // as kubeadm's CoreDNS add-on
+    // cluster DNS (issue 8): tskube's DNS reads only Services and EndpointSlices: upstream's system:kube-dns role.
+    clusterBinding('system:tskube:kube-dns', 'system:kube-dns', [user('system:kube-dns')]),
     clusterBinding('system:kube-scheduler', 'system:kube-scheduler', [user('system:kube-scheduler')]),
     clusterBinding('system:volume-scheduler', 'system:volume-scheduler', [user('system:kube-scheduler')]),
     clusterBinding('system:node', 'system:node', []),
@@ -314,7 +316,11 @@ export function bootstrapNamespacedPolicy(): { roles: KubeObject[]; bindings: Ku
       role('system::leader-locking-kube-controller-manager', [rule(['watch'], [''], ['configmaps']), rule(['get', 'update'], [''], ['configmaps'], ['kube-controller-manager'])]),
       role('system::leader-locking-kube-scheduler', [rule(['watch'], [''], ['configmaps']), rule(['get', 'update'], [''], ['configmaps'], ['kube-scheduler'])]),
       // cluster DNS (issue 8): tskube's DNS keeps the kube-dns Service and its Endpoints/EndpointSlice pointing at itself.
-      role('system:tskube:kube-dns-publisher', [rule(['get', 'create', 'update'], [''], ['services', 'endpoints']), rule(['get', 'create', 'update'], ['discovery.k8s.io'], ['endpointslices'])]),
+      role('system:tskube:kube-dns-publisher', [
+        // create cannot be limited by name (RBAC knows no name before the object exists); the rest is kube-dns only.
+        rule(['create'], [''], ['services', 'endpoints']), rule(['create'], ['discovery.k8s.io'], ['endpointslices']),
+        rule(['get', 'update'], [''], ['services', 'endpoints'], ['kube-dns']), rule(['get', 'update'], ['discovery.k8s.io'], ['endpointslices'], ['kube-dns']),
+      ]),
     ],
     bindings: [
       binding('system::extension-apiserver-authentication-reader', 'extension-apiserver-authentication-reader', [{ kind: 'User', name: 'system:kube-controller-manager' }, { kind: 'User', name: 'system:kube-scheduler' }]),
