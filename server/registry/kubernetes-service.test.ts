@@ -10,6 +10,7 @@ const routes = 'Iface\tDestination\tGateway\tFlags\tRefCnt\tUse\tMetric\tMask\ne
 describe('the default advertise address', () => {
   it.each([
     ['a specific bind address', '10.1.2.3', routes, '10.1.2.3'],
+    ['the host address when bound to loopback', '127.0.0.1', routes, '198.51.100.7'],
     ['the default-route interface when bound to all', '0.0.0.0', routes, '198.51.100.7'],
     ['the first real interface without a default route (not a container bridge)', '0.0.0.0', '', '192.0.2.2'],
   ])('is %s', (_what, bind, table, want) => {

@@ -17,9 +17,12 @@ export interface KubernetesServiceOptions {
   apiserverPort: number;
 }
 
-/** Upstream's default --advertise-address: the bind address when it is a specific one, else the host's address. */
+/**
+ * Upstream's default --advertise-address: the bind address when it is a specific, non-loopback one, else the host's
+ * address (a loopback endpoint would point pods at themselves, and upstream's Endpoints validation refuses it).
+ */
 export function defaultAdvertiseAddress(bind: string, routes?: string, ifaces?: NodeJS.Dict<NetworkInterfaceInfo[]>): string {
-  return isIP(bind) === 4 && bind !== '0.0.0.0' ? bind : hostIPv4(routes, ifaces);
+  return isIP(bind) === 4 && bind !== '0.0.0.0' && !bind.startsWith('127.') ? bind : hostIPv4(routes, ifaces);
 }
 
 const LABELS = { component: 'apiserver', provider: 'kubernetes' };

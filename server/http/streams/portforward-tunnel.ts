@@ -48,6 +48,11 @@ export async function tunnelPortForward(req: IncomingMessage, socket: Duplex, he
     ]));
     return;
   }
+  if (socket.destroyed) {
+    // The client left while the kubelet was being dialled: nobody would ever close this connection.
+    r.socket.destroy();
+    return;
+  }
   const chosen = r.res.headers['x-stream-protocol-version'];
   const chosenText = (Array.isArray(chosen) ? chosen[0] : chosen)?.trim();
   const kubelet = r.socket;

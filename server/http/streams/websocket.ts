@@ -170,6 +170,8 @@ export class WebSocketConnection {
     });
     socket.on('close', () => this.#finish(undefined));
     socket.on('error', () => this.#finish(undefined));
+    // A socket that closed before we were attached never emits 'close' again.
+    if (socket.destroyed) queueMicrotask(() => this.#finish(undefined));
   }
 
   /** The socket, for back-pressure: pause/resume reading and 'drain'. */
