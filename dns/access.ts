@@ -1,17 +1,12 @@
 // Who may use the DNS as a recursive resolver: the cluster's own machines and pods, never the open internet.
 import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
+import { contains, parseCidr, parseIpv4 } from '../server/ipv4.ts';
 
-const v4 = (ip: string): number => ip.split('.').reduce((n, p) => n * 256 + Number(p), 0);
 /** Private, loopback, link-local and shared (CGNAT) IPv4 ranges, where pods, nodes and NAT gateways live. */
-const PRIVATE_V4: ReadonlyArray<[number, number]> = [
-  ['10.0.0.0', 8], ['172.16.0.0', 12], ['192.168.0.0', 16], ['127.0.0.0', 8], ['169.254.0.0', 16], ['100.64.0.0', 10],
-].map(([net, bits]) => [v4(net as string), bits as number]);
+const PRIVATE_V4 = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '127.0.0.0/8', '169.254.0.0/16', '100.64.0.0/10'].map(parseCidr);
 
-function privateV4(ip: string): boolean {
-  const n = v4(ip);
-  return PRIVATE_V4.some(([net, bits]) => Math.floor(n / 2 ** (32 - bits)) === Math.floor(net / 2 ** (32 - bits)));
-}
+const privateV4 = (ip: string): boolean => PRIVATE_V4.some((net) => contains(net, parseIpv4(ip)));
 
 /**
  * Whether `source` may have names outside the cluster domain forwarded: private, loopback and link-local addresses

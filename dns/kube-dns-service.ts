@@ -1,5 +1,6 @@
 // The `kube-dns` Service in kube-system (upstream's name and labels) and its Endpoints + EndpointSlice, pointing at this DNS server.
 import { isIP } from 'node:net';
+import { formatIpv4, parseIpv4 } from '../server/ipv4.ts';
 import { isNotFound, type ApiClient, type KubeObject } from '../controllers/runtime/index.ts';
 
 export const KUBE_DNS_NAMESPACE = 'kube-system';
@@ -10,8 +11,7 @@ const MANAGED_BY = 'tskube-dns';
 /** kubeadm's choice: the 10th address of the service range, from the `kubernetes` Service's IP (the 1st). */
 export function dnsServiceIP(kubernetesServiceIP: string): string | undefined {
   if (isIP(kubernetesServiceIP) !== 4) return undefined;
-  const n = kubernetesServiceIP.split('.').reduce((acc, p) => acc * 256 + Number(p), 0) + 9;
-  return [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join('.');
+  return formatIpv4(parseIpv4(kubernetesServiceIP) + 9);
 }
 
 export interface KubeDnsTarget {

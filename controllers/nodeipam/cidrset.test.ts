@@ -1,6 +1,7 @@
 // The node subnet bitmap: round-robin allocation, occupy/release of node and wider CIDRs, upstream's errors.
 import { describe, expect, it } from 'vitest';
-import { CidrSet, NO_CIDRS_REMAINING, SUBNET_TOO_BIG, formatCidr, parseCidr } from './cidrset.ts';
+import { CidrSet, NO_CIDRS_REMAINING, SUBNET_TOO_BIG } from './cidrset.ts';
+import { formatCidr, parseCidr } from '../../server/ipv4.ts';
 
 describe('a CIDR set', () => {
   it('hands out node subnets in order and says so when none is left', () => {

@@ -5,6 +5,7 @@ import type { FieldError, KubeObject, ResourceDef } from './types.ts';
 import { arr, obj, records, str } from './object.ts';
 import { GoText, goStringSlice, idx, invalid } from './validation.ts';
 import * as errors from '../http/errors.ts';
+import { formatIpv4, parseIpv4 } from '../ipv4.ts';
 
 export const DEFAULT_SERVICE_CIDR = '10.96.0.0/12';
 export const DEFAULT_NODE_PORT_RANGE = { min: 30000, max: 32767 } as const;
@@ -16,13 +17,6 @@ export interface Ipv4Range {
   size: number;
 }
 
-function ipToInt(ip: string): number {
-  return ip.split('.').reduce((acc, part) => acc * 256 + Number(part), 0);
-}
-
-function intToIp(n: number): string {
-  return [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join('.');
-}
 
 /** Parses `a.b.c.d/n` (IPv4 only, prefix 8..30); throws an Error naming the flag value otherwise. */
 export function parseServiceCidr(cidr: string): Ipv4Range {
@@ -31,18 +25,18 @@ export function parseServiceCidr(cidr: string): Ipv4Range {
   const bits = Number(m[2]);
   if (bits < 8 || bits > 30) throw new Error(`invalid service CIDR "${cidr}": prefix length must be between 8 and 30`);
   const size = 2 ** (32 - bits);
-  const base = Math.floor(ipToInt(m[1]!) / size) * size;
-  return { cidr: `${intToIp(base)}/${bits}`, base, size };
+  const base = Math.floor(parseIpv4(m[1]!) / size) * size;
+  return { cidr: `${formatIpv4(base)}/${bits}`, base, size };
 }
 
 /** The first usable address: upstream gives it to the `kubernetes` Service. */
 export function firstServiceIp(range: Ipv4Range): string {
-  return intToIp(range.base + 1);
+  return formatIpv4(range.base + 1);
 }
 
 function inRange(range: Ipv4Range, ip: string): boolean {
   if (isIP(ip) !== 4) return false;
-  const n = ipToInt(ip);
+  const n = parseIpv4(ip);
   return n > range.base && n < range.base + range.size - 1;
 }
 
@@ -235,7 +229,7 @@ export class ServiceAllocator {
       const span = to - from;
       const start = Math.floor(Math.random() * span);
       for (let i = 0; i < span; i++) {
-        const ip = intToIp(this.range.base + 1 + from + ((start + i) % span));
+        const ip = formatIpv4(this.range.base + 1 + from + ((start + i) % span));
         const owner = this.#ipOwner.get(ip);
         if (owner === undefined || owner === key) return ip;
       }
