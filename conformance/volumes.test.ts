@@ -137,3 +137,20 @@ describe('PersistentVolume binding (the persistentvolume-binder controller)', { 
     expect(getJson('pvc', 'data', ns)?.status?.phase).toBe('Pending');
   });
 });
+
+describe('StorageClass', () => {
+  it.each([27, 33])('is printed with upstream columns and defaults, and keeps its provisioner (kubectl 1.%i)', (minor) => {
+    const name = uniqueName(`sc${minor}`);
+    kubectlOk(['create', '-f', '-'], { minor, stdin: `apiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata:\n  name: ${name}\nprovisioner: example.com/none\n` });
+    try {
+      const [header, row] = kubectlOk(['get', 'sc', name], { minor }).trimEnd().split('\n');
+      expect(header!.split(/\s+/)).toEqual(['NAME', 'PROVISIONER', 'RECLAIMPOLICY', 'VOLUMEBINDINGMODE', 'ALLOWVOLUMEEXPANSION', 'AGE']);
+      expect(row!.split(/\s+/).slice(0, 5)).toEqual([name, 'example.com/none', 'Delete', 'Immediate', 'false']);
+      const r = kubectl(['patch', 'sc', name, '--type=merge', '-p', '{"provisioner":"example.com/other"}'], { minor });
+      expect(r.code).toBe(1);
+      expect(r.stderr.trim()).toBe(`The StorageClass "${name}" is invalid: provisioner: Forbidden: updates to provisioner are forbidden.`);
+    } finally {
+      kubectl(['delete', 'sc', name], { minor });
+    }
+  });
+});

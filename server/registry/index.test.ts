@@ -21,6 +21,7 @@ describe('the resource catalogue', () => {
       'batch/v1/cronjobs', 'batch/v1/jobs',
       'policy/v1/poddisruptionbudgets',
       'rbac.authorization.k8s.io/v1/clusterrolebindings', 'rbac.authorization.k8s.io/v1/clusterroles', 'rbac.authorization.k8s.io/v1/rolebindings', 'rbac.authorization.k8s.io/v1/roles',
+      'storage.k8s.io/v1/storageclasses',
       'scheduling.k8s.io/v1/priorityclasses',
       'coordination.k8s.io/v1/leases',
       'discovery.k8s.io/v1/endpointslices',
@@ -100,7 +101,7 @@ describe('the resource catalogue', () => {
   });
 
   it('scopes cluster resources', () => {
-    expect(resources.filter((d) => !d.namespaced && !isCreateOnly(d) && !isComputed(d)).map((d) => d.plural).sort()).toEqual(['clusterrolebindings', 'clusterroles', 'namespaces', 'nodes', 'persistentvolumes', 'priorityclasses']);
+    expect(resources.filter((d) => !d.namespaced && !isCreateOnly(d) && !isComputed(d)).map((d) => d.plural).sort()).toEqual(['clusterrolebindings', 'clusterroles', 'namespaces', 'nodes', 'persistentvolumes', 'priorityclasses', 'storageclasses']);
   });
 
   it('finds resources by kind', () => {
@@ -111,7 +112,7 @@ describe('the resource catalogue', () => {
 
   it('lists groups in upstream discovery order with preferred versions', () => {
     expect(groupCatalogue(resources).map((g) => `${g.name}:${g.versions[0]!.version}`)).toEqual([
-      ':v1', 'apps:v1', 'events.k8s.io:v1', 'authentication.k8s.io:v1', 'authorization.k8s.io:v1', 'batch:v1', 'policy:v1', 'rbac.authorization.k8s.io:v1', 'scheduling.k8s.io:v1', 'coordination.k8s.io:v1', 'discovery.k8s.io:v1', 'metrics.k8s.io:v1beta1',
+      ':v1', 'apps:v1', 'events.k8s.io:v1', 'authentication.k8s.io:v1', 'authorization.k8s.io:v1', 'batch:v1', 'policy:v1', 'rbac.authorization.k8s.io:v1', 'storage.k8s.io:v1', 'scheduling.k8s.io:v1', 'coordination.k8s.io:v1', 'discovery.k8s.io:v1', 'metrics.k8s.io:v1beta1',
     ]);
   });
 

@@ -7,6 +7,7 @@ import { eventsV1Events } from './events.ts';
 import { rbacResources } from './rbac.ts';
 import { endpointslices, leases, poddisruptionbudgets, priorityclasses } from './small-groups.ts';
 import { authReviewResources } from './auth-reviews.ts';
+import { storageclasses } from './storage.ts';
 import { metricsResources } from '../metrics/resources.ts';
 
 /**
@@ -71,6 +72,7 @@ const unordered: readonly ResourceDef[] = [
   priorityclasses,
   leases,
   endpointslices,
+  storageclasses,
   ...authReviewResources,
   ...metricsResources,
 ];

@@ -183,6 +183,8 @@ export default {
   'core.v1.TCPSocketAction': 'port=1:ios host?=2:s',
   'core.v1.Taint': 'key=1:s value?=2:s effect=3:s timeAdded?=4:*time',
   'core.v1.Toleration': 'key?=1:s operator?=2:s value?=3:s effect?=4:s tolerationSeconds?=5:*i64',
+  'core.v1.TopologySelectorLabelRequirement': 'key=1:s values=2:[]s',
+  'core.v1.TopologySelectorTerm': 'matchLabelExpressions?=1:[]core.v1.TopologySelectorLabelRequirement',
   'core.v1.TopologySpreadConstraint': 'maxSkew=1:i32 topologyKey=2:s whenUnsatisfiable=3:s labelSelector?=4:*meta.v1.LabelSelector minDomains?=5:*i32 nodeAffinityPolicy?=6:*s nodeTaintsPolicy?=7:*s matchLabelKeys?=8:[]s',
   'core.v1.TypedLocalObjectReference': 'apiGroup=1:*s kind=2:s name=3:s',
   'core.v1.TypedObjectReference': 'apiGroup=1:*s kind=2:s name=3:s namespace?=4:*s',

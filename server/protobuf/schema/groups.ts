@@ -144,4 +144,5 @@ export default {
   'rbac.v1.RoleRef': 'apiGroup=1:s kind=2:s name=3:s',
   'rbac.v1.Subject': 'kind=1:s apiGroup?=2:s name=3:s namespace?=4:s',
   'scheduling.v1.PriorityClass': 'metadata?=1:meta.v1.ObjectMeta value=2:i32 globalDefault?=3:b description?=4:s preemptionPolicy?=5:*s',
+  'storage.v1.StorageClass': 'metadata?=1:meta.v1.ObjectMeta provisioner=2:s parameters?=3:{}s reclaimPolicy?=4:*s mountOptions?=5:[]s allowVolumeExpansion?=6:*b volumeBindingMode?=7:*s allowedTopologies?=8:[]core.v1.TopologySelectorTerm',
 } as const satisfies Record<string, string>;

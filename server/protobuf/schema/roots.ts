@@ -17,6 +17,7 @@ export const ROOT_KINDS = [
   'discovery/v1/EndpointSlice',
   'policy/v1/PodDisruptionBudget', 'policy/v1/Eviction',
   'scheduling/v1/PriorityClass',
+  'storage/v1/StorageClass',
   'autoscaling/v1/Scale', 'autoscaling/v1/HorizontalPodAutoscaler', 'autoscaling/v2/HorizontalPodAutoscaler',
   'authentication/v1/TokenRequest', 'authentication/v1/TokenReview', 'authentication/v1/SelfSubjectReview',
   'authorization/v1/SubjectAccessReview', 'authorization/v1/SelfSubjectAccessReview',
@@ -40,5 +41,6 @@ export const GROUP_PACKAGES: Readonly<Record<string, string>> = {
   'authentication.k8s.io': 'authentication',
   'authorization.k8s.io': 'authorization',
   'networking.k8s.io': 'networking',
+  'storage.k8s.io': 'storage',
   'meta.k8s.io': 'meta',
 };
