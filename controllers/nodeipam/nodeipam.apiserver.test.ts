@@ -1,50 +1,21 @@
 // The node IPAM controller against the project's real API server: assign, mark used, exhaust (event), release.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
-import { ApiClient, type KubeObject } from '../runtime/index.ts';
-import { startControllerManager, type ControllerManager } from '../manager.ts';
-import { startApiServer } from '../../server/apiserver.ts';
-import { createLogger } from '../../server/log.ts';
-
-const quiet = createLogger('test', () => {});
-
-async function eventually<T>(fn: () => Promise<T | undefined>, what: string, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+import type { ApiClient, KubeObject } from '../runtime/index.ts';
+import { eventually, startTestControlPlane, type TestControlPlane } from '../test-control-plane.ts';
 
 describe('the node IPAM controller on a real API server', () => {
-  let dataDir: string;
-  let server: Awaited<ReturnType<typeof startApiServer>>;
+  let plane: TestControlPlane;
   let client: ApiClient;
-  let manager: ControllerManager;
 
   beforeAll(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'nodeipam-it-'));
-    server = await startApiServer({ dataDir, port: 0, bind: '127.0.0.1', log: quiet });
-    const kc = new KubeConfig();
-    kc.loadFromFile(server.access.adminKubeconfigPath);
-    client = new ApiClient(kc);
+    plane = await startTestControlPlane('nodeipam-it');
+    client = plane.client;
     // A node that declares its own CIDR before the controller starts: marked used at start.
     await client.request('POST', '/api/v1/nodes', { body: { apiVersion: 'v1', kind: 'Node', metadata: { name: 'declared' }, spec: { podCIDR: '10.250.1.0/24', podCIDRs: ['10.250.1.0/24'] } } });
-    manager = await startControllerManager({
-      kubeconfig: server.access.adminKubeconfigPath, log: quiet, leaderElect: false, controllers: ['nodeipam'],
-      settings: { clusterCIDR: '10.250.0.0/23', nodeCIDRMaskSize: 24 },
-    });
+    await plane.startControllers(['nodeipam'], { clusterCIDR: '10.250.0.0/23', nodeCIDRMaskSize: 24 });
   });
   afterAll(async () => {
-    await manager?.stop();
-    client?.close();
-    await server?.close();
-    rmSync(dataDir, { recursive: true, force: true });
+    await plane?.stop();
   });
 
   const cidrOf = (name: string) => async (): Promise<string | undefined> => {

@@ -1,50 +1,25 @@
 // The PersistentVolume binder against the project's real API server: pre-bound volumes and claims, races, mismatches, reclaim policies.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
-import { ApiClient, ApiError, type KubeObject } from '../runtime/index.ts';
-import { startControllerManager, type ControllerManager } from '../manager.ts';
-import { startApiServer } from '../../server/apiserver.ts';
-import { createLogger } from '../../server/log.ts';
+import { ApiError, type ApiClient, type KubeObject } from '../runtime/index.ts';
+import { eventually, startTestControlPlane, type TestControlPlane } from '../test-control-plane.ts';
 
-const quiet = createLogger('test', () => {});
 const ns = 'pv-it';
-
-async function eventually<T>(fn: () => Promise<T | undefined>, what: string, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- objects are read field by field
 type Json = Record<string, any>;
 
 describe('the persistentvolume-binder on a real API server', () => {
-  let dataDir: string;
-  let server: Awaited<ReturnType<typeof startApiServer>>;
+  let plane: TestControlPlane;
   let client: ApiClient;
-  let manager: ControllerManager;
 
   beforeAll(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'pv-it-'));
-    server = await startApiServer({ dataDir, port: 0, bind: '127.0.0.1', log: quiet });
-    const kc = new KubeConfig();
-    kc.loadFromFile(server.access.adminKubeconfigPath);
-    client = new ApiClient(kc);
+    plane = await startTestControlPlane('pv-it');
+    client = plane.client;
     await client.request('POST', '/api/v1/namespaces', { body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } } });
-    manager = await startControllerManager({ kubeconfig: server.access.adminKubeconfigPath, log: quiet, leaderElect: false, controllers: ['persistentvolume-binder'] });
+    await plane.startControllers(['persistentvolume-binder']);
   });
   afterAll(async () => {
-    await manager?.stop();
-    client?.close();
-    await server?.close();
-    rmSync(dataDir, { recursive: true, force: true });
+    await plane?.stop();
   });
 
   const createPV = (name: string, spec: Json = {}): Promise<KubeObject> =>
