@@ -154,3 +154,31 @@ describe('StorageClass', () => {
     }
   });
 });
+
+describe('storage object in-use protection', { timeout: 90_000 }, () => {
+  it('keeps a claim a pod uses until the pod is gone, then lets it go', async () => {
+    const ns = uniqueName('pvcprot');
+    kubectlOk(['create', 'namespace', ns]);
+    try {
+      kubectlOk(['apply', '-n', ns, '-f', '-'], { stdin: JSON.stringify({
+        apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'held' },
+        spec: { accessModes: ['ReadWriteOnce'], storageClassName: uniqueName('none'), resources: { requests: { storage: '1Mi' } } },
+      }) });
+      expect(JSON.parse(kubectlOk(['get', 'pvc', 'held', '-n', ns, '-o', 'json'])).metadata.finalizers).toEqual(['kubernetes.io/pvc-protection']);
+      // A pod that can never be scheduled still uses the claim.
+      kubectlOk(['apply', '-n', ns, '-f', '-'], { stdin: JSON.stringify({
+        apiVersion: 'v1', kind: 'Pod', metadata: { name: 'user' },
+        spec: { nodeSelector: { 'tskube.test/nowhere': 'true' }, containers: [{ name: 'c', image: 'busybox' }], volumes: [{ name: 'd', persistentVolumeClaim: { claimName: 'held' } }] },
+      }) });
+      kubectlOk(['delete', 'pvc', 'held', '-n', ns, '--wait=false']);
+      await new Promise((r) => setTimeout(r, 2000));
+      const held = JSON.parse(kubectlOk(['get', 'pvc', 'held', '-n', ns, '-o', 'json']));
+      expect(held.metadata.deletionTimestamp).toBeTruthy();
+      expect(kubectlOk(['get', 'pvc', 'held', '-n', ns]).split('\n')[1]).toMatch(/^held\s+Terminating\s/);
+      kubectlOk(['delete', 'pod', 'user', '-n', ns, '--grace-period=0', '--force']);
+      await eventually(() => kubectl(['get', 'pvc', 'held', '-n', ns]).code === 1, 30_000, 500);
+    } finally {
+      kubectl(['delete', 'namespace', ns, '--wait=false']);
+    }
+  });
+});

@@ -19,6 +19,7 @@ import { registerDisruption } from './disruption/index.ts';
 import { registerResourceQuota } from './resourcequota/index.ts';
 import { registerNodeIpam } from './nodeipam/index.ts';
 import { registerPersistentVolumeBinder } from './persistentvolume/index.ts';
+import { registerPvcProtection, registerPvProtection } from './volumeprotection/index.ts';
 
 /** Settings a controller may read; each controller documents the keys it uses. */
 export interface ControllerSettings {
@@ -76,6 +77,8 @@ export const KNOWN_CONTROLLERS: Readonly<Record<string, RegisterFn>> = {
   resourcequota: registerResourceQuota,
   nodeipam: registerNodeIpam,
   'persistentvolume-binder': registerPersistentVolumeBinder,
+  'pvc-protection': registerPvcProtection,
+  'pv-protection': registerPvProtection,
 };
 
 export interface ControllerManagerOptions {

@@ -16,7 +16,7 @@ describe('the persistentvolume-binder on a real API server', () => {
     plane = await startTestControlPlane('pv-it');
     client = plane.client;
     await client.request('POST', '/api/v1/namespaces', { body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } } });
-    await plane.startControllers(['persistentvolume-binder']);
+    await plane.startControllers(['persistentvolume-binder', 'pvc-protection', 'pv-protection']);
   });
   afterAll(async () => {
     await plane?.stop();
@@ -113,6 +113,10 @@ describe('the persistentvolume-binder on a real API server', () => {
     await createPVC('orphan', { storageClassName: 'lost' });
     await eventually(phaseIs(() => getPVC('orphan'), 'Bound'), 'orphan Bound');
     await client.request('DELETE', '/api/v1/persistentvolumes/vanishing');
+    // pv-protection holds a Bound volume back; an administrator forcing it out is how a claim loses its volume.
+    const held = await getPV('vanishing');
+    expect(held.metadata.finalizers).toEqual(['kubernetes.io/pv-protection']);
+    await client.request('PATCH', '/api/v1/persistentvolumes/vanishing', { body: { metadata: { finalizers: null } }, contentType: 'application/merge-patch+json' });
     const lost = await eventually(phaseIs(() => getPVC('orphan'), 'Lost'), 'orphan Lost');
     expect(lost.status.capacity).toBeUndefined();
     expect(await eventually(eventFor('orphan', 'ClaimLost'), 'a ClaimLost event')).toMatchObject({ type: 'Warning', message: 'Bound claim has lost its PersistentVolume. Data on the volume is lost!' });

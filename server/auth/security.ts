@@ -17,7 +17,7 @@ import { NodeAuthorizer } from './node-authorizer.ts';
 import { ensureServiceAccountKeys } from './serviceaccount/keys.ts';
 import { ServiceAccountTokens, type ObjectLookup } from './serviceaccount/jwt.ts';
 import { admissionChain } from './admission/chain.ts';
-import { defaultTolerationSeconds, namespaceLifecycle, priorityAdmission, serviceAccountAdmission } from './admission/plugins.ts';
+import { defaultTolerationSeconds, namespaceLifecycle, priorityAdmission, serviceAccountAdmission, storageObjectInUseProtection } from './admission/plugins.ts';
 import { limitRanger } from './admission/limitranger.ts';
 import { nodeRestriction } from './admission/noderestriction.ts';
 import { resourceQuotaAdmission } from './admission/resourcequota.ts';
@@ -120,6 +120,7 @@ export class Security {
       namespaceLifecycle(store, namespaces),
       nodeRestriction((name) => this.#lookup.uidOf('Node', '', name)),
       rbacEscalation(this.rbac, this.authorizer),
+      storageObjectInUseProtection(),
       resourceQuotaAdmission(store, quotas), // last, as upstream: it charges what the others admitted
     ]);
   }

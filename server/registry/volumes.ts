@@ -94,6 +94,10 @@ const PV_COLUMNS: readonly Column[] = [
   stringColumn('VolumeMode', 'volumeMode defines if a volume is intended to be used with a formatted filesystem or to remain in raw block state.', 1, (o) => str(get(o, 'spec.volumeMode')) || '<unset>'),
 ];
 
+/** The finalizers that keep a claim in use by a pod, or a bound volume, from going (StorageObjectInUseProtection). */
+export const PVC_PROTECTION_FINALIZER = 'kubernetes.io/pvc-protection';
+export const PV_PROTECTION_FINALIZER = 'kubernetes.io/pv-protection';
+
 export const persistentvolumes: ResourceDef = {
   group: '',
   version: 'v1',

@@ -5,6 +5,7 @@ import type { Catalogue } from '../../registry/catalogue.ts';
 import type { KubeObject, ResourceDef } from '../../registry/types.ts';
 import { generateName } from '../../registry/store.ts';
 import type { WatchCache } from '../../registry/watch-cache.ts';
+import { PVC_PROTECTION_FINALIZER, PV_PROTECTION_FINALIZER } from '../../registry/volumes.ts';
 import { forbiddenFor } from '../authorizer.ts';
 import type { AdmissionAttributes, AdmissionPlugin } from './types.ts';
 
@@ -172,6 +173,24 @@ export function priorityAdmission(store: GenericStore, catalogue: Catalogue): Ad
       }
       spec.priority = value;
       spec.preemptionPolicy ??= pc?.preemptionPolicy ?? 'PreemptLowerPriority';
+    },
+  };
+}
+
+/**
+ * StorageObjectInUseProtection: every new PersistentVolumeClaim and PersistentVolume gets its protection finalizer,
+ * which the pvc-protection and pv-protection controllers remove once the claim is unused by pods / the volume unbound.
+ */
+export function storageObjectInUseProtection(): AdmissionPlugin {
+  return {
+    name: 'StorageObjectInUseProtection',
+    operations: ['CREATE'],
+    mutate(a) {
+      if (a.def.group !== '' || a.subresource) return;
+      const finalizer = a.def.plural === 'persistentvolumeclaims' ? PVC_PROTECTION_FINALIZER : a.def.plural === 'persistentvolumes' ? PV_PROTECTION_FINALIZER : undefined;
+      if (!finalizer) return;
+      const finalizers = a.object.metadata.finalizers ?? [];
+      if (!finalizers.includes(finalizer)) a.object.metadata.finalizers = [...finalizers, finalizer];
     },
   };
 }
