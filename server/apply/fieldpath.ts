@@ -146,34 +146,89 @@ export class FieldSet {
     }
   }
 
+  // The set operations below walk the tries side by side instead of enumerating sorted paths and re-inserting
+  // them: same members, no sorting, no path copies. Results never hold this root's own flag (paths() never
+  // yields the root) nor nodes without a member below them.
+
   union(other: FieldSet): FieldSet {
     const out = this.clone();
-    for (const p of other.paths()) out.insert(p);
+    mergeMembers(other, out);
     return out;
   }
 
   difference(other: FieldSet): FieldSet {
     const out = new FieldSet();
-    for (const p of this.paths()) if (!other.has(p)) out.insert(p);
+    combine(this, other, out, false);
     return out;
   }
 
   intersection(other: FieldSet): FieldSet {
     const out = new FieldSet();
-    for (const p of this.paths()) if (other.has(p)) out.insert(p);
+    combine(this, other, out, true);
     return out;
   }
 
-  /** The members for which `keep` holds. */
+  /** The members for which `keep` holds; `keep` sees a path it must not retain (it is reused). */
   filter(keep: (p: Path) => boolean): FieldSet {
     const out = new FieldSet();
-    for (const p of this.paths()) if (keep(p)) out.insert(p);
+    filterMembers(this, keep, [], out);
     return out;
   }
 
   clone(): FieldSet {
     const out = new FieldSet();
-    for (const p of this.paths()) out.insert(p);
+    mergeMembers(this, out);
     return out;
   }
+}
+
+/** Adds src's members below it to dst; true when src has any. */
+function mergeMembers(src: FieldSet, dst: FieldSet): boolean {
+  let any = false;
+  for (const [pe, c] of src.children) {
+    const existing = dst.children.get(pe);
+    const d = existing ?? new FieldSet();
+    const below = mergeMembers(c, d);
+    if (c.member) d.member = true;
+    if (below || c.member) {
+      any = true;
+      if (!existing) dst.children.set(pe, d);
+    }
+  }
+  return any;
+}
+
+/** Puts into dst the members below src that are (intersect) or are not (difference) members of other. */
+function combine(src: FieldSet, other: FieldSet | undefined, dst: FieldSet, intersect: boolean): boolean {
+  let any = false;
+  for (const [pe, c] of src.children) {
+    const o = other?.children.get(pe);
+    if (intersect && !o) continue;
+    const d = new FieldSet();
+    const below = combine(c, o, d, intersect);
+    const member = c.member && (intersect ? !!o?.member : !o?.member);
+    if (member) d.member = true;
+    if (below || member) {
+      any = true;
+      dst.children.set(pe, d);
+    }
+  }
+  return any;
+}
+
+function filterMembers(src: FieldSet, keep: (p: Path) => boolean, prefix: PathElement[], dst: FieldSet): boolean {
+  let any = false;
+  for (const [pe, c] of src.children) {
+    prefix.push(pe);
+    const d = new FieldSet();
+    const below = filterMembers(c, keep, prefix, d);
+    const member = c.member && keep(prefix);
+    prefix.pop();
+    if (member) d.member = true;
+    if (below || member) {
+      any = true;
+      dst.children.set(pe, d);
+    }
+  }
+  return any;
 }

@@ -54,12 +54,14 @@ function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-const STRIPPED: readonly Path[] = [
-  ['f:apiVersion'],
-  ['f:kind'],
-  ['f:metadata'],
-  ...['name', 'namespace', 'creationTimestamp', 'selfLink', 'uid', 'clusterName', 'generation', 'managedFields', 'resourceVersion'].map((f) => ['f:metadata', `f:${f}`]),
-];
+/** Server-set paths no manager owns: apiVersion, kind, metadata itself, and these fields of metadata. */
+const STRIPPED_TOP = new Set(['f:apiVersion', 'f:kind', 'f:metadata']);
+const STRIPPED_META = new Set(['name', 'namespace', 'creationTimestamp', 'selfLink', 'uid', 'clusterName', 'generation', 'managedFields', 'resourceVersion'].map((f) => `f:${f}`));
+
+function isStripped(p: Path): boolean {
+  if (p.length === 1) return STRIPPED_TOP.has(p[0]!);
+  return p.length === 2 && p[0] === 'f:metadata' && STRIPPED_META.has(p[1]!);
+}
 
 /**
  * The paths a write through `subresource` may own: never the server-set metadata, and on a resource with a
@@ -67,7 +69,7 @@ const STRIPPED: readonly Path[] = [
  */
 export function ownable(def: ResourceDef, subresource: string): (p: Path) => boolean {
   return (p) => {
-    if (STRIPPED.some((s) => s.length === p.length && s.every((pe, i) => pe === p[i]))) return false;
+    if (isStripped(p)) return false;
     if (subresource === 'status') return p[0] === 'f:status' || (p[0] === 'f:metadata' && p[1] !== 'f:labels');
     if (def.subresources?.status && p[0] === 'f:status') return false;
     return true;
@@ -77,7 +79,16 @@ export function ownable(def: ResourceDef, subresource: string): (p: Path) => boo
 /** Go fields that are non-pointer structs: present (empty) in the zero value upstream compares a create against. */
 const NON_POINTER = new Set(['metadata', 'spec', 'status', 'template', 'strategy', 'updateStrategy', 'jobTemplate', 'loadBalancer', 'resources']);
 
+/** Zero values per kind: built from the schema once, only ever read (compare does not mutate its inputs). */
+const zeroValues = new WeakMap<ResourceDef, KubeObject>();
+
 function zeroValue(def: ResourceDef): KubeObject {
+  let zero = zeroValues.get(def);
+  if (!zero) zeroValues.set(def, (zero = buildZeroValue(def)));
+  return zero;
+}
+
+function buildZeroValue(def: ResourceDef): KubeObject {
   const root = schemaOf(def);
   const build = (depth: number, node: typeof root): Record<string, unknown> => {
     const out: Record<string, unknown> = {};
@@ -129,7 +140,7 @@ export function recordUpdate(def: ResourceDef, old: KubeObject | undefined, obj:
     managers.push(mine);
   }
   mine.set = set;
-  if (!before || before.difference(set).paths().next().done === false || set.difference(before).paths().next().done === false || !mine.time) {
+  if (!before || !before.difference(set).empty || !set.difference(before).empty || !mine.time) {
     mine.time = nowTimestamp();
   }
   obj.metadata.managedFields = encodeManagers(managers);

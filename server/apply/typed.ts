@@ -98,40 +98,50 @@ export interface Comparison {
 /** What changed between two versions of an object, as typed.Compare reports it. */
 export function compare(lhs: unknown, rhs: unknown, node: SchemaNode | undefined): Comparison {
   const c: Comparison = { added: new FieldSet(), modified: new FieldSet(), removed: new FieldSet() };
-  const walk = (l: unknown, r: unknown, n: SchemaNode | undefined, path: PathElement[]): void => {
-    // A field missing on one side and null on the other is the same zero value to upstream's typed objects.
-    if ((l === undefined && r === null) || (l === null && r === undefined)) return;
-    const shape = shapeOf(n, r !== undefined ? r : l);
-    const leaf = shape.kind === 'leaf' || (isEmpty(l) && isEmpty(r) && l !== undefined && r !== undefined);
-    if (leaf || (shape.kind === 'fields' && (!isJsonObject(l ?? {}) || !isJsonObject(r ?? {}))) || (shape.kind !== 'fields' && (!Array.isArray(l ?? []) || !Array.isArray(r ?? [])))) {
-      if (!path.length) return;
-      if (l === undefined) c.added.insert(path);
-      else if (r === undefined) c.removed.insert(path);
-      else if (!jsonEqual(l, r)) c.modified.insert(path);
-      return;
-    }
-    if (shape.kind === 'fields') {
-      const lo = (l ?? {}) as JsonObject;
-      const ro = (r ?? {}) as JsonObject;
-      for (const key of new Set([...Object.keys(lo), ...Object.keys(ro)])) {
-        walk(Object.hasOwn(lo, key) ? lo[key] : undefined, Object.hasOwn(ro, key) ? ro[key] : undefined, childNode(shape, key), [...path, fieldPE(key)]);
-      }
-    } else {
-      const items = (list: unknown): Map<string, unknown> => new Map(((list ?? []) as unknown[]).map((item, i) => [itemPE(shape, item, i), item]));
-      const li = items(l);
-      const ri = items(r);
-      for (const pe of new Set([...li.keys(), ...ri.keys()])) {
-        const child = [...path, pe];
-        if (shape.kind === 'assoc') walk(li.get(pe), ri.get(pe), shape.items, child);
-        else if (!li.has(pe)) c.added.insert(child);
-        else if (!ri.has(pe)) c.removed.insert(child);
-      }
-    }
-    if (path.length && l === undefined) c.added.insert(path);
-    else if (path.length && r === undefined) c.removed.insert(path);
-  };
-  walk(lhs, rhs, node, []);
+  compareWalk(c, lhs, rhs, node, []);
   return c;
+}
+
+// Module-level rather than a closure in compare: it runs on every write, and a closure per call costs.
+function compareWalk(c: Comparison, l: unknown, r: unknown, n: SchemaNode | undefined, path: PathElement[]): void {
+  // A field missing on one side and null on the other is the same zero value to upstream's typed objects.
+  if ((l === undefined && r === null) || (l === null && r === undefined)) return;
+  const shape = shapeOf(n, r !== undefined ? r : l);
+  const leaf = shape.kind === 'leaf' || (isEmpty(l) && isEmpty(r) && l !== undefined && r !== undefined);
+  if (leaf || (shape.kind === 'fields' && (!isJsonObject(l ?? {}) || !isJsonObject(r ?? {}))) || (shape.kind !== 'fields' && (!Array.isArray(l ?? []) || !Array.isArray(r ?? [])))) {
+    if (!path.length) return;
+    if (l === undefined) c.added.insert(path);
+    else if (r === undefined) c.removed.insert(path);
+    else if (!jsonEqual(l, r)) c.modified.insert(path);
+    return;
+  }
+  if (shape.kind === 'fields') {
+    const lo = (l ?? {}) as JsonObject;
+    const ro = (r ?? {}) as JsonObject;
+    for (const key of Object.keys(lo)) {
+      compareWalk(c, lo[key], Object.hasOwn(ro, key) ? ro[key] : undefined, childNode(shape, key), [...path, fieldPE(key)]);
+    }
+    for (const key of Object.keys(ro)) {
+      if (!Object.hasOwn(lo, key)) compareWalk(c, undefined, ro[key], childNode(shape, key), [...path, fieldPE(key)]);
+    }
+  } else {
+    const li = itemsByPE(shape, l);
+    const ri = itemsByPE(shape, r);
+    for (const pe of new Set([...li.keys(), ...ri.keys()])) {
+      const child = [...path, pe];
+      if (shape.kind === 'assoc') compareWalk(c, li.get(pe), ri.get(pe), shape.items, child);
+      else if (!li.has(pe)) c.added.insert(child);
+      else if (!ri.has(pe)) c.removed.insert(child);
+    }
+  }
+  if (path.length && l === undefined) c.added.insert(path);
+  else if (path.length && r === undefined) c.removed.insert(path);
+}
+
+function itemsByPE(shape: Shape, list: unknown): Map<string, unknown> {
+  const out = new Map<string, unknown>();
+  ((list ?? []) as unknown[]).forEach((item, i) => out.set(itemPE(shape, item, i), item));
+  return out;
 }
 
 /** The applied configuration merged into the live object (typed.Merge): config values win, lists merge by key. */

@@ -9,9 +9,25 @@ export interface MediaType {
   params: Record<string, string>;
 }
 
-/** Parses one media range list (`a/b;x=y, c/d`) in order of appearance (kubectl lists its preference first). */
-export function parseMediaTypes(header: string | undefined): MediaType[] {
+/** Parsed headers: clients send the same few Accept/Content-Type values on every request. */
+const parsedHeaders = new Map<string, readonly MediaType[]>();
+const PARSED_HEADERS_MAX = 256;
+
+/**
+ * Parses one media range list (`a/b;x=y, c/d`) in order of appearance (kubectl lists its preference first).
+ * The answer may be shared between calls: read it, never change it.
+ */
+export function parseMediaTypes(header: string | undefined): readonly MediaType[] {
   if (!header) return [];
+  let types = parsedHeaders.get(header);
+  if (!types) {
+    if (parsedHeaders.size >= PARSED_HEADERS_MAX) parsedHeaders.clear();
+    parsedHeaders.set(header, (types = parseMediaTypesUncached(header)));
+  }
+  return types;
+}
+
+function parseMediaTypesUncached(header: string): MediaType[] {
   const out: MediaType[] = [];
   for (const part of header.split(',')) {
     const [type, ...rawParams] = part.split(';').map((s) => s.trim());

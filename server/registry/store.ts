@@ -84,9 +84,18 @@ function parseResourceVersion(rv: string, what = 'resourceVersion'): number {
   return Number(rv);
 }
 
-export function nowTimestamp(date = new Date()): string {
-  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+export function nowTimestamp(date?: Date): string {
+  if (date) return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  // Every write stamps the time (often twice): format each second once.
+  const second = Math.floor(Date.now() / 1000);
+  if (second !== lastStamp.second) {
+    lastStamp.second = second;
+    lastStamp.text = new Date(second * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  }
+  return lastStamp.text;
 }
+
+const lastStamp = { second: NaN, text: '' };
 
 /** Parsed objects per stored version, so N watchers of one write parse its JSON once. */
 const decoded = new WeakMap<KeyValue, KubeObject>();

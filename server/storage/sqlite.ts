@@ -10,6 +10,7 @@ import {
   type WatchHandle,
   type WatchOptions,
 } from './backend.ts';
+import { GroupCommit, type PendingWrite, type WriteOutcome } from './group-commit.ts';
 import { WatchHub, Watcher } from './watch-hub.ts';
 
 /*
@@ -113,7 +114,9 @@ export class SqliteBackend implements Backend {
     create: (key: string, value: string) => KeyValue;
     update: (key: string, value: string, expected: number) => { kv: KeyValue; prevKv: KeyValue };
     delete: (key: string, expected: number) => { revision: number; prevKv: KeyValue };
+    batch: (writes: readonly PendingWrite[], out: (WriteOutcome | StorageError)[]) => void;
   };
+  #writes: GroupCommit;
 
   constructor(path: string, opts: SqliteOptions = {}) {
     this.#log = opts.log;
@@ -156,12 +159,28 @@ export class SqliteBackend implements Backend {
       delSuperseded: p<never>('DELETE FROM log WHERE id IN (SELECT prev_revision FROM log WHERE id > ? AND id <= ? AND prev_revision > 0)'),
       delTombstones: p<never>('DELETE FROM log WHERE id >= ? AND id < ? AND deleted = 1'),
     };
-    // IMMEDIATE: take the write lock up front, so a busy database waits (busy_timeout) instead of failing mid-way.
+    // Each write runs in a savepoint (better-sqlite3 nests transactions that way) inside one batch transaction:
+    // a failing write rolls back alone. IMMEDIATE: take the write lock up front, so a busy database waits
+    // (busy_timeout) instead of failing mid-way.
     this.#tx = {
-      create: db.transaction(this.#createTx).immediate,
-      update: db.transaction(this.#updateTx).immediate,
-      delete: db.transaction(this.#deleteTx).immediate,
+      create: db.transaction(this.#createTx),
+      update: db.transaction(this.#updateTx),
+      delete: db.transaction(this.#deleteTx),
+      batch: db.transaction(this.#batchTx).immediate,
     };
+    this.#writes = new GroupCommit({
+      commit: (writes) => {
+        const out: (WriteOutcome | StorageError)[] = [];
+        this.#tx.batch(writes, out);
+        return out;
+      },
+      publish: (event) => {
+        this.#rev = event.revision;
+        this.#hub.publish(event);
+      },
+      toError: toStorageError,
+      isClosed: () => this.#closed,
+    });
     this.#rev = this.#st.seq.get()?.seq ?? 1;
     this.#compacted = this.#st.getMeta.get('compacted_revision')?.value ?? 1;
     const interval = opts.compactIntervalMs ?? DEFAULT_COMPACT_INTERVAL_MS;
@@ -262,31 +281,44 @@ export class SqliteBackend implements Backend {
     return { revision: rev, prevKv };
   };
 
-  async create(key: string, value: string): Promise<KeyValue> {
-    return this.#run(() => {
+  /*
+   * Writes go through group commit (group-commit.ts): the writes of one loop turn share one transaction, each in
+   * its own savepoint so it keeps its own compare-and-swap check and error. Reads never see a queued write, and
+   * answer at #rev, which moves only as committed events are published.
+   */
+  #batchTx = (writes: readonly PendingWrite[], out: (WriteOutcome | StorageError)[]): void => {
+    for (const w of writes) {
+      try {
+        out.push(w.run());
+      } catch (e: unknown) {
+        // A failure that ended the transaction itself (I/O error, disk full) fails the whole batch.
+        if (!this.#db.inTransaction) throw e;
+        out.push(toStorageError(e, w.key));
+      }
+    }
+  };
+
+  // Not async: enqueue never throws, and its promise is the answer (no wrapper promise per write).
+  create(key: string, value: string): Promise<KeyValue> {
+    return this.#writes.enqueue(key, () => {
       const kv = this.#tx.create(key, value);
-      this.#rev = kv.modRevision;
-      this.#hub.publish({ type: 'put', revision: kv.modRevision, kv });
-      return kv;
-    }, key);
+      return { result: kv, event: { type: 'put', revision: kv.modRevision, kv } };
+    });
   }
 
-  async update(key: string, value: string, expectedModRevision: number): Promise<KeyValue> {
-    return this.#run(() => {
+  update(key: string, value: string, expectedModRevision: number): Promise<KeyValue> {
+    return this.#writes.enqueue(key, () => {
       const { kv, prevKv } = this.#tx.update(key, value, expectedModRevision);
-      this.#rev = kv.modRevision;
-      this.#hub.publish({ type: 'put', revision: kv.modRevision, kv, prevKv });
-      return kv;
-    }, key);
+      return { result: kv, event: { type: 'put', revision: kv.modRevision, kv, prevKv } };
+    });
   }
 
-  async delete(key: string, expectedModRevision?: number): Promise<{ revision: number; prevKv: KeyValue }> {
-    return this.#run(() => {
+  delete(key: string, expectedModRevision?: number): Promise<{ revision: number; prevKv: KeyValue }> {
+    return this.#writes.enqueue(key, () => {
       const res = this.#tx.delete(key, expectedModRevision ?? 0);
-      this.#rev = res.revision;
-      this.#hub.publish({ type: 'delete', revision: res.revision, kv: { key, value: '', createRevision: 0, modRevision: res.revision }, prevKv: res.prevKv });
-      return res;
-    }, key);
+      const kv = { key, value: '', createRevision: 0, modRevision: res.revision };
+      return { result: res, event: { type: 'delete', revision: res.revision, kv, prevKv: res.prevKv } };
+    });
   }
 
   /**
@@ -355,6 +387,8 @@ export class SqliteBackend implements Backend {
   /** Stops the compaction timer and every watcher (without onError), then closes the database; idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return;
+    // Writes already accepted commit before the database closes, as they would have without batching.
+    this.#writes.flush();
     this.#closed = true;
     clearInterval(this.#timer);
     this.#hub.removeAll();

@@ -11,16 +11,22 @@ import type { SchemaNode } from './schema.ts';
  * types drops them whatever the validation mode. `doc` (the parsed body) is needed to see duplicates.
  */
 export function checkFields(schema: SchemaNode, value: unknown, doc?: ParsedJson): string[] {
-  const out: string[] = [];
-  const seenMessages = new Set<string>();
-  const add = (m: string): void => {
-    if (out.length < 100 && !seenMessages.has(m)) {
-      seenMessages.add(m);
-      out.push(m);
+  const findings = new Findings();
+  walk(schema, value, '', doc, findings);
+  return findings.out;
+}
+
+/** The findings of one check: at most 100, each message once. A class, not closures: this runs on every write. */
+class Findings {
+  readonly out: string[] = [];
+  readonly #seen = new Set<string>();
+
+  add(m: string): void {
+    if (this.out.length < 100 && !this.#seen.has(m)) {
+      this.#seen.add(m);
+      this.out.push(m);
     }
-  };
-  walk(schema, value, '', doc, add);
-  return out;
+  }
 }
 
 function members(obj: JsonObject, doc: ParsedJson | undefined): readonly (readonly [string, unknown, string?])[] {
@@ -30,32 +36,32 @@ function members(obj: JsonObject, doc: ParsedJson | undefined): readonly (readon
   return Object.keys(obj).map((k) => [k, obj[k]] as const);
 }
 
-function walk(node: SchemaNode, value: unknown, path: string, doc: ParsedJson | undefined, add: (m: string) => void): void {
+function walk(node: SchemaNode, value: unknown, path: string, doc: ParsedJson | undefined, findings: Findings): void {
   const kind = node.kind;
   if (kind === 'any' || kind === 'scalar') return;
   if (kind === 'list') {
     if (!Array.isArray(value)) return;
     const items = node.items();
     if (!items) return;
-    value.forEach((v, i) => walk(items, v, `${path}[${i}]`, doc, add));
+    value.forEach((v, i) => walk(items, v, `${path}[${i}]`, doc, findings));
     return;
   }
   if (!isJsonObject(value)) return;
   const seen = new Set<string>();
   const unknown: string[] = [];
   for (const [key, v] of members(value, doc)) {
-    if (seen.has(key)) add(`duplicate field ${goQuote(key)}`);
+    if (seen.has(key)) findings.add(`duplicate field ${goQuote(key)}`);
     seen.add(key);
     const child = node.child(key);
     const childPath = path ? `${path}.${key}` : key;
     if (!child) {
       if (!node.preservesUnknown) {
-        add(`unknown field ${goQuote(childPath)}`);
+        findings.add(`unknown field ${goQuote(childPath)}`);
         unknown.push(key);
       }
       continue;
     }
-    walk(child, v, kind === 'map' ? `${path}[${key}]` : childPath, doc, add);
+    walk(child, v, kind === 'map' ? `${path}[${key}]` : childPath, doc, findings);
   }
   for (const key of unknown) delete value[key];
 }
@@ -113,33 +119,43 @@ function fits(node: SchemaNode, v: unknown): boolean | 'fraction' {
   return true;
 }
 
+/** `v1.Deployment` → `Deployment`; no array per struct walked, as the type check runs on every write. */
+function lastSegment(name: string): string {
+  return name.slice(name.lastIndexOf('.') + 1);
+}
+
 /**
  * The first value whose JSON type the Go type of its field cannot take, in Go's words:
  * `json: cannot unmarshal string into Go struct field DeploymentSpec.spec.replicas of type int32`
  * (the struct's type name, the field's JSON path without list indexes, the Go type). Undefined when all fit.
  */
 export function typeError(schema: SchemaNode, value: unknown): string | undefined {
-  let found: string | undefined;
-  const walk = (node: SchemaNode, v: unknown, path: string, owner: string): void => {
-    if (found !== undefined) return;
-    const ok = fits(node, v);
-    if (ok !== true) {
-      const what = ok === 'fraction' ? `number ${String(v)}` : jsonKind(v);
-      found = path ? `json: cannot unmarshal ${what} into Go struct field ${owner}.${path} of type ${goTypeName(node)}` : `json: cannot unmarshal ${what} into Go value of type ${goTypeName(node)}`;
-      return;
-    }
-    if (v === null || v === undefined) return;
-    if (node.kind === 'list') {
-      const items = node.items();
-      if (items) for (const item of v as unknown[]) walk(items, item, path, owner);
-    } else if (node.kind === 'struct' || node.kind === 'map') {
-      const structName = node.kind === 'struct' ? (node.definition ?? '').split('.').pop()! : owner;
-      for (const key of Object.keys(v as JsonObject)) {
-        const child = node.child(key);
-        if (child) walk(child, (v as JsonObject)[key], node.kind === 'map' ? path : path ? `${path}.${key}` : key, structName);
+  return typeErrorAt(schema, value, '', '');
+}
+
+function typeErrorAt(node: SchemaNode, v: unknown, path: string, owner: string): string | undefined {
+  const ok = fits(node, v);
+  if (ok !== true) {
+    const what = ok === 'fraction' ? `number ${String(v)}` : jsonKind(v);
+    return path ? `json: cannot unmarshal ${what} into Go struct field ${owner}.${path} of type ${goTypeName(node)}` : `json: cannot unmarshal ${what} into Go value of type ${goTypeName(node)}`;
+  }
+  if (v === null || v === undefined) return undefined;
+  if (node.kind === 'list') {
+    const items = node.items();
+    if (items) {
+      for (const item of v as unknown[]) {
+        const found = typeErrorAt(items, item, path, owner);
+        if (found !== undefined) return found;
       }
     }
-  };
-  walk(schema, value, '', '');
-  return found;
+  } else if (node.kind === 'struct' || node.kind === 'map') {
+    const structName = node.kind === 'struct' ? lastSegment(node.definition ?? '') : owner;
+    for (const key of Object.keys(v as JsonObject)) {
+      const child = node.child(key);
+      if (!child) continue;
+      const found = typeErrorAt(child, (v as JsonObject)[key], node.kind === 'map' ? path : path ? `${path}.${key}` : key, structName);
+      if (found !== undefined) return found;
+    }
+  }
+  return undefined;
 }

@@ -51,7 +51,20 @@ export class SchemaNode {
     this.definition = def;
   }
 
+  // Definitions never change once built, so what a node derives from them is computed once: validation and
+  // managedFields walk the same nodes on every write. Children are cached per declared field only (a map's
+  // keys are the user's, so they share one value node rather than grow a cache).
+  #kind?: NodeKind;
+  #fields?: Map<string, SchemaNode>;
+  #additional?: SchemaNode | null;
+  #items?: SchemaNode | null;
+  #list?: ListInfo;
+
   get kind(): NodeKind {
+    return (this.#kind ??= this.#computeKind());
+  }
+
+  #computeKind(): NodeKind {
     const s = this.schema;
     if (s['x-kubernetes-preserve-unknown-fields'] === true && !s.properties) return 'any';
     if (s.type === 'array') return 'list';
@@ -71,19 +84,33 @@ export class SchemaNode {
   child(name: string): SchemaNode | undefined {
     const s = this.schema;
     const props = s.properties as Record<string, Schema> | undefined;
-    if (props && Object.hasOwn(props, name)) return new SchemaNode(props[name]!);
-    if (s.additionalProperties && typeof s.additionalProperties === 'object') return new SchemaNode(s.additionalProperties as Schema);
-    return undefined;
+    if (props && Object.hasOwn(props, name)) {
+      const fields = (this.#fields ??= new Map());
+      let node = fields.get(name);
+      if (!node) fields.set(name, (node = new SchemaNode(props[name]!)));
+      return node;
+    }
+    if (this.#additional === undefined) {
+      this.#additional = s.additionalProperties && typeof s.additionalProperties === 'object' ? new SchemaNode(s.additionalProperties as Schema) : null;
+    }
+    return this.#additional ?? undefined;
   }
 
   /** A list's item schema. */
   items(): SchemaNode | undefined {
-    const items = this.schema.items;
-    return items && typeof items === 'object' ? new SchemaNode(items as Schema) : undefined;
+    if (this.#items === undefined) {
+      const items = this.schema.items;
+      this.#items = items && typeof items === 'object' ? new SchemaNode(items as Schema) : null;
+    }
+    return this.#items ?? undefined;
   }
 
   /** The list metadata written on this (list-valued) field. */
   get list(): ListInfo {
+    return (this.#list ??= this.#computeList());
+  }
+
+  #computeList(): ListInfo {
     const f = this.field;
     const s = this.schema;
     const pick = <T>(k: string): T | undefined => (f[k] ?? s[k]) as T | undefined;
