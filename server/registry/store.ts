@@ -438,7 +438,6 @@ export class GenericStore {
       const { kv } = await this.#backend.get(key);
       if (!kv) throw errors.notFound(def, name);
       const current = decodeCopy(def, kv);
-      if (attempt === 0 && this.admission) await this.admission.validate('DELETE', def, namespace, current, current, '', dryRun);
       const meta = current.metadata;
       const pre = options.preconditions;
       if (pre?.uid && pre.uid !== meta.uid) {
@@ -447,6 +446,8 @@ export class GenericStore {
       if (pre?.resourceVersion && pre.resourceVersion !== meta.resourceVersion) {
         throw errors.conflict(def, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${meta.resourceVersion}`);
       }
+      // As upstream: preconditions first, then admission, which sees the object as it is now on every attempt.
+      if (this.admission) await this.admission.validate('DELETE', def, namespace, current, current, '', dryRun);
       const finalizers = new Set(meta.finalizers ?? []);
       const policy = options.propagationPolicy ?? (options.orphanDependents === true ? 'Orphan' : options.orphanDependents === false ? 'Background' : undefined);
       if (policy === 'Orphan') finalizers.add('orphan');
