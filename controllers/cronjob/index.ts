@@ -1,20 +1,11 @@
 // The CronJob controller (upstream's cronjob-controller v2): creates Jobs on schedule with concurrency policy, deadlines and history limits.
 import type { ControllerContext } from '../manager.ts';
-import { ApiError, Resources, collectionPath, controller, controllerRefOf, objectPath, type Action, type KubeObject } from '../runtime/index.ts';
+import { ApiError, Resources, collectionPath, controller, controllerRefOf, objectPath, type Action, type KubeObject, type ObjectReference } from '../runtime/index.ts';
 import { arr, isoNow, ownedBy, putStatus, spec, status } from '../podutil/index.ts';
 import { isTimeZone, nextTime, parseSchedule } from '../../server/registry/cron.ts';
 import { finishedCondition, jobFromTemplate, jobNameFor, jobsOverHistoryLimit, mostRecentScheduleTime } from './logic.ts';
 
 const COMPONENT = 'cronjob-controller';
-
-interface JobRef {
-  kind?: string;
-  namespace?: string;
-  name?: string;
-  uid?: string;
-  apiVersion?: string;
-  resourceVersion?: string;
-}
 
 export function registerCronJob(ctx: ControllerContext): void {
   const cronjobs = ctx.informers.informerOf(Resources.CronJob);
@@ -28,7 +19,7 @@ export function registerCronJob(ctx: ControllerContext): void {
     const now = Date.now();
     const st = status(cj);
     const ns = cj.metadata.namespace!;
-    let active = arr<JobRef>(st.active);
+    let active = arr<ObjectReference>(st.active);
     const before = JSON.stringify(st);
     const children = ownedBy(jobs.lister.listNamespace(ns), cj);
     const childUids = new Set(children.map((j) => j.metadata.uid));
