@@ -3,7 +3,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createSocket } from 'node:dgram';
 import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApiServer, type RunningApiServer } from '../server/apiserver.ts';
@@ -11,7 +10,8 @@ import { createLogger } from '../server/log.ts';
 import { ensureComponentKubeconfigs } from '../kubeconfig/components.ts';
 import { ApiClient, type KubeObject } from '../controllers/runtime/index.ts';
 import { startDns, type RunningDns } from './index.ts';
-import { optRecord, parseMessage, RRClass, RRType, serialiseMessage, type Message } from './wire.ts';
+import { optRecord, RRType, type Message } from './wire.ts';
+import { dnsQuery, udpAsk } from './test-client.ts';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'tskube-dns-'));
 const log = createLogger('dns-test', () => undefined);
@@ -19,22 +19,7 @@ let server: RunningApiServer;
 let dns: RunningDns;
 let admin: ApiClient;
 
-function ask(name: string, type: number): Promise<Message> {
-  const q: Message = { id: 77, qr: false, opcode: 0, aa: false, tc: false, rd: true, ra: false, rcode: 0, questions: [{ name, type, class: RRClass.IN }], answers: [], authority: [], additional: [optRecord()] };
-  return new Promise((resolve, reject) => {
-    const s = createSocket('udp4');
-    const timer = setTimeout(() => {
-      s.close();
-      reject(new Error('no answer'));
-    }, 3000);
-    s.on('message', (m) => {
-      clearTimeout(timer);
-      s.close();
-      resolve(parseMessage(m));
-    });
-    s.send(serialiseMessage(q), dns.port, '127.0.0.1');
-  });
-}
+const ask = (name: string, type: number): Promise<Message> => udpAsk(dns.port, dnsQuery(name, type, { id: 77, opt: optRecord() }));
 
 const addresses = (m: Message): string[] => m.answers.flatMap((r) => (r.data.kind === 'a' || r.data.kind === 'name' ? [r.data.kind === 'a' ? r.data.address : r.data.target] : []));
 

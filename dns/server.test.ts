@@ -10,29 +10,11 @@ import { parseListen } from './cli.ts';
 import { RecordTable } from './records.ts';
 import { listen, Resolver, type DnsListeners } from './server.ts';
 import { optRecord, parseMessage, Rcode, RRClass, RRType, serialiseMessage, type Message } from './wire.ts';
+import { dnsQuery, udpAsk } from './test-client.ts';
 
 const log = createLogger('dns-test', () => undefined);
 
-function query(name: string, type: number, id = 7, edns = false): Buffer {
-  const m: Message = { id, qr: false, opcode: 0, aa: false, tc: false, rd: true, ra: false, rcode: 0, questions: [{ name, type, class: RRClass.IN }], answers: [], authority: [], additional: edns ? [optRecord(1232)] : [] };
-  return serialiseMessage(m);
-}
-
-function udpAsk(port: number, msg: Buffer): Promise<Message> {
-  return new Promise((resolve, reject) => {
-    const s = createSocket('udp4');
-    const timer = setTimeout(() => {
-      s.close();
-      reject(new Error('no answer'));
-    }, 3000);
-    s.on('message', (m) => {
-      clearTimeout(timer);
-      s.close();
-      resolve(parseMessage(m));
-    });
-    s.send(msg, port, '127.0.0.1');
-  });
-}
+const query = (name: string, type: number, id = 7, edns = false): Buffer => dnsQuery(name, type, { id, opt: edns ? optRecord(1232) : undefined });
 
 function tcpAsk(port: number, msgs: Buffer[]): Promise<Message[]> {
   return new Promise((resolve, reject) => {
